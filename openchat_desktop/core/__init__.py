@@ -1,0 +1,1 @@
+"""Plain-Python core: engine, templates, settings, storage, hub. Never imports Qt."""

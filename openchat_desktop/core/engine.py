@@ -1,0 +1,255 @@
+"""The inference engine: one loaded GGUF model and the token loop over llama-cpp-python.
+
+An ``Engine`` is not thread-safe: exactly one thread owns it (the GUI's worker thread, or the
+terminal chat's main thread). Only ``stop_event`` may be touched from another thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import llama_cpp
+
+from openchat_desktop.core import llama_runtime
+from openchat_desktop.core.context_window import fit_conversation, reply_reserve
+from openchat_desktop.core.errors import ModelLoadError
+from openchat_desktop.core.gguf_info import GGUFInfo, read_gguf_info
+from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.streaming import GenerationStats, TextStream
+from openchat_desktop.core.templates import ChatMessage, ChatTemplate, build_chat_template
+
+log = logging.getLogger(__name__)
+# Prompt tokens are fed in chunks this long so a stop request is honoured within one chunk
+# even during a long prompt (llama-cpp-python has no portable way to abort a decode).
+PROMPT_CHUNK = 128
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Where the model actually runs. ``fallback_reason`` says why a GPU load fell back."""
+
+    backend: str
+    gpu_layers: int
+    fallback_reason: str = ""
+
+    def describe(self) -> str:
+        if self.gpu_layers == 0:
+            return "CPU" + (f" (GPU failed: {self.fallback_reason})" if self.fallback_reason
+                            else "")
+        layers = "all layers" if self.gpu_layers < 0 else f"{self.gpu_layers} layers"
+        return f"{self.backend} ({layers})"
+
+
+class Engine:
+    """A loaded model that turns a conversation into a streamed reply.
+
+    Raises ``ModelFileError`` (bad file, checked before llama.cpp sees it) or
+    ``ModelLoadError`` from the constructor.
+    """
+
+    def __init__(self, settings: LoadSettings) -> None:
+        self.settings = settings
+        self.info: GGUFInfo = read_gguf_info(settings.model_path)
+        llama_runtime.install_log_router()
+        self.n_ctx = settings.resolved_ctx(self.info.context_length)
+        self._llm, self.device = self._open()
+        self._vocab = self._llm._model.vocab
+        self.template: ChatTemplate = build_chat_template(
+            self.info.chat_template, self.info.bos_token or "", self.info.eos_token or "")
+        self.evaluated_tokens_total = 0
+
+    @property
+    def model_name(self) -> str:
+        return self.info.display_name
+
+    @property
+    def model_path(self) -> Path:
+        return self.settings.model_path
+
+    @property
+    def cached_tokens(self) -> int:
+        """Tokens currently held in the KV cache (the context used)."""
+        return int(self._llm.n_tokens)
+
+    def _open(self) -> tuple[llama_cpp.Llama, DeviceInfo]:
+        layers = llama_runtime.resolve_gpu_layers(self.settings.n_gpu_layers)
+        backend = llama_runtime.gpu_backend_name() or "CPU"
+        try:
+            return self._new_llama(layers), DeviceInfo(backend, layers)
+        except ModelLoadError as exc:
+            if layers == 0:
+                raise
+            log.warning("GPU load failed, falling back to CPU: %s", exc)
+            return self._new_llama(0), DeviceInfo(backend, 0, str(exc))
+
+    def _new_llama(self, gpu_layers: int) -> llama_cpp.Llama:
+        attempts = [True, False] if self.settings.flash_attn else [False]
+        for flash_attn in attempts:
+            llama_runtime.take_recent_native_errors()
+            try:
+                return llama_cpp.Llama(
+                    str(self.settings.model_path), n_ctx=self.n_ctx, n_gpu_layers=gpu_layers,
+                    n_threads=self.settings.resolved_threads(), n_batch=self.settings.n_batch,
+                    flash_attn=flash_attn, verbose=False)
+            except (ValueError, RuntimeError, OSError) as exc:
+                reason = _load_failure_reason(exc)
+        raise ModelLoadError(f"llama.cpp could not load {self.settings.model_path.name}: "
+                             f"{reason}")
+
+    def close(self) -> None:
+        """Free the model now rather than whenever the garbage collector runs."""
+        llm, self._llm = self._llm, None  # type: ignore[assignment]
+        if llm is not None:
+            llm.close()
+
+    # -- prompts ---------------------------------------------------------------------------
+    def tokenize_prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
+        text = self.template.render(messages)
+        bos = self.info.bos_token or ""
+        add_bos = bool(self.info.add_bos_token) and not (bos and text.startswith(bos))
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def fit(self, messages: Sequence[ChatMessage],
+            sampling: SamplingSettings) -> tuple[list[ChatMessage], list[int], int]:
+        """Drop the oldest turns until the prompt leaves room for the reply."""
+        limit = self.n_ctx - reply_reserve(self.n_ctx, sampling.max_tokens)
+        cache: dict[int, list[int]] = {}
+
+        def measure(kept: Sequence[ChatMessage]) -> int:
+            cache[len(kept)] = self.tokenize_prompt(kept)
+            return len(cache[len(kept)])
+
+        kept, dropped = fit_conversation(messages, measure, limit)
+        return kept, cache[len(kept)], dropped
+
+    # -- generation ------------------------------------------------------------------------
+    def stream(self, messages: Sequence[ChatMessage], sampling: SamplingSettings,
+               stop_event: threading.Event | None = None) -> Generation:
+        """Start a reply. Raises ``ContextOverflowError`` or ``TemplateError`` right away;
+        iterate the result for text deltas, then read ``.stats``."""
+        _, tokens, dropped = self.fit(messages, sampling)
+        return Generation(self, tokens, sampling, stop_event or threading.Event(), dropped)
+
+    def _prefill(self, tokens: list[int], stop: threading.Event) -> int | None:
+        """Evaluate the part of the prompt the KV cache lacks; None when stopped."""
+        llm = self._llm
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        reuse = 0
+        for old, new in zip(cached, tokens):
+            if old != new:
+                break
+            reuse += 1
+        # The last prompt token is always evaluated again: sampling needs fresh logits.
+        reuse = min(reuse, len(tokens) - 1)
+        llm.n_tokens = reuse
+        for start in range(reuse, len(tokens), PROMPT_CHUNK):
+            if stop.is_set():
+                return None
+            llm.eval(tokens[start : start + PROMPT_CHUNK])
+        evaluated = len(tokens) - reuse
+        self.evaluated_tokens_total += evaluated
+        return evaluated
+
+    def _token_loop(self, tokens: list[int], sampling: SamplingSettings) -> Iterator[int]:
+        llm = self._llm
+        llm.set_seed(sampling.effective_seed())
+        llm.last_n_tokens_size = sampling.repeat_last_n
+        return llm.generate(tokens, top_k=sampling.top_k, top_p=sampling.top_p,
+                            min_p=sampling.min_p, temp=sampling.temperature,
+                            repeat_penalty=sampling.repeat_penalty, reset=True)
+
+    def _is_end_of_generation(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def _piece(self, token: int) -> bytes:
+        return bytes(self._llm.detokenize([token]))
+
+
+class Generation:
+    """One streamed reply: iterate for text deltas (whole UTF-8 characters); afterwards
+    ``stats`` holds the figures and the stop reason (eos, length, stopped, error)."""
+
+    def __init__(self, engine: Engine, tokens: list[int], sampling: SamplingSettings,
+                 stop: threading.Event, trimmed: int) -> None:
+        self._engine = engine
+        self._tokens = tokens
+        self._sampling = sampling
+        self._stop = stop
+        self.stats = GenerationStats(prompt_tokens=len(tokens), trimmed_messages=trimmed)
+        self.text = ""
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            for delta in self._run():
+                self.text += delta
+                yield delta
+        except RuntimeError as exc:
+            # A failed llama_decode (out of memory, a backend error) ends this reply only.
+            log.exception("generation failed")
+            self.stats.stop_reason = "error"
+            self.stats.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def _run(self) -> Iterator[str]:
+        started = time.perf_counter()
+        evaluated = self._engine._prefill(self._tokens, self._stop)
+        prompt_done = time.perf_counter()
+        self.stats.prompt_seconds = prompt_done - started
+        if evaluated is None:
+            self.stats.stop_reason = "stopped"
+            return
+        self.stats.prompt_evaluated = evaluated
+        yield from self._sample(started, prompt_done)
+        self.stats.generation_seconds = time.perf_counter() - prompt_done
+
+    def _sample(self, started: float, prompt_done: float) -> Iterator[str]:
+        engine, stats = self._engine, self.stats
+        limit = min(self._sampling.max_tokens, engine.n_ctx - len(self._tokens))
+        text = TextStream(engine.template.stop_strings)
+        leading = True
+        tokens = engine._token_loop(self._tokens, self._sampling)
+        try:
+            for token in tokens:
+                if stats.generated_tokens == 0:
+                    stats.ttft_seconds = time.perf_counter() - started
+                if engine._is_end_of_generation(token):
+                    stats.stop_reason = "eos"
+                    break
+                stats.generated_tokens += 1
+                delta = text.feed(engine._piece(token))
+                if leading and delta:
+                    # Replies start right after the template's "assistant" header; the
+                    # tokenizer's leading space there is not part of the answer.
+                    delta = delta.lstrip()
+                    leading = not delta
+                if delta:
+                    yield delta
+                if text.stopped:
+                    stats.stop_reason = "eos"
+                    break
+                if self._stop.is_set():
+                    stats.stop_reason = "stopped"
+                    break
+                if stats.generated_tokens >= limit:
+                    stats.stop_reason = "length"
+                    break
+        finally:
+            tokens.close()  # type: ignore[attr-defined]
+        tail = text.flush()
+        if tail and not (leading and not tail.strip()):
+            yield tail.lstrip() if leading else tail
+
+
+def _load_failure_reason(exc: BaseException) -> str:
+    native = [line for line in llama_runtime.take_recent_native_errors() if line.strip()]
+    for line in native:
+        if "unknown model architecture" in line or "failed to" in line.lower():
+            return line.split(":", 1)[-1].strip() if "llama_model_load" in line else line
+    return native[-1] if native else str(exc).splitlines()[0]

@@ -1,0 +1,1 @@
+"""QObjects that own threads and state (QtCore only, no widgets)."""

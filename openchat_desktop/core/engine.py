@@ -143,7 +143,7 @@ class Engine:
         llm = self._llm
         cached = llm.input_ids[: llm.n_tokens].tolist()
         reuse = 0
-        for old, new in zip(cached, tokens):
+        for old, new in zip(cached, tokens, strict=False):
             if old != new:
                 break
             reuse += 1

@@ -26,7 +26,7 @@ _recent_errors: collections.deque[str] = collections.deque(maxlen=8)
 _GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "OpenCL", "MUSA", "CANN")
 
 
-@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator, misc]
+@llama_cpp.llama_log_callback
 def _route_log(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
     # Routes llama.cpp's native log through Python logging: a windowed app has no usable
     # stderr, and the user's log file is where "Copy details" points.
@@ -58,7 +58,7 @@ def _disable_stdio_redirect() -> None:
     def no_redirect(disable: bool = True) -> contextlib.nullcontext[None]:
         return contextlib.nullcontext()
 
-    llama_module.suppress_stdout_stderr = no_redirect  # type: ignore[assignment]
+    llama_module.suppress_stdout_stderr = no_redirect  # type: ignore[assignment, misc]
 
 
 def take_recent_native_errors() -> list[str]:

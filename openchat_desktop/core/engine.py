@@ -184,12 +184,17 @@ class Generation:
         self._sampling = sampling
         self._stop = stop
         self.stats = GenerationStats(prompt_tokens=len(tokens), trimmed_messages=trimmed)
-        self.text = ""
+        self._deltas: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """Everything streamed so far."""
+        return "".join(self._deltas)
 
     def __iter__(self) -> Iterator[str]:
         try:
             for delta in self._run():
-                self.text += delta
+                self._deltas.append(delta)
                 yield delta
         except RuntimeError as exc:
             # A failed llama_decode (out of memory, a backend error) ends this reply only.

@@ -65,6 +65,7 @@ class TextStream:
     def __init__(self, stop_strings: tuple[str, ...] = ()) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._stops = tuple(s for s in stop_strings if s)
+        self._stop_starts = frozenset(s[0] for s in self._stops)
         self._held = ""
         self.stopped = False
 
@@ -82,6 +83,10 @@ class TextStream:
         return text
 
     def _release(self) -> str:
+        if not self._stop_starts.intersection(self._held):
+            # Fast path for almost every token: nothing here could begin a stop string.
+            text, self._held = self._held, ""
+            return text
         for stop in self._stops:
             index = self._held.find(stop)
             if index >= 0:

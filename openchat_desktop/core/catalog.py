@@ -1,0 +1,147 @@
+"""The curated model catalog (``resources/catalog.json``) and "will it fit?" hints.
+
+The catalog is a short, hand-picked list of chat models known to work well with llama.cpp,
+each pinned to one GGUF file of a Hugging Face repository. Sizes in it are approximate: they
+drive the fit hint only; downloads use the Hub's own size and SHA-256.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from openchat_desktop.core.errors import OpenChatError
+
+CATALOG_FILE = "catalog.json"
+
+Fit = Literal["fits", "tight", "too big"]
+
+# Fit rule: need = file + KV cache + fixed overhead (compute buffers, runtime, the app).
+OVERHEAD_BYTES = 512 * 1024**2
+FITS_SHARE = 0.60  # comfortable: leaves room for the OS and other programs
+TIGHT_SHARE = 0.90  # will run, but the machine may swap or other programs may suffer
+
+# KV cache estimate without a GGUF header, in bytes per token per parameter. Real f16 caches
+# are 2 (K and V) x 2 bytes x layers x KV width per token, which for grouped-query models is
+# about 1.8e-5 to 3.7e-5 bytes per parameter (Mistral 7B: 1.9e-5, Llama 3.2 3B: 3.6e-5).
+# 4e-5 errs on the safe side; models without grouped-query attention (Phi-3.5 mini, SmolLM2)
+# need up to 3x more, which the floor below covers for the tiny ones.
+KV_BYTES_PER_TOKEN_PER_PARAM = 4e-5
+KV_MIN_BYTES_PER_TOKEN = 24 * 1024
+DEFAULT_ESTIMATE_CTX = 4096
+
+_PARAMS_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMBT])\s*$", re.IGNORECASE)
+_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One curated model: a single GGUF file in a Hugging Face repository."""
+
+    id: str
+    repo: str
+    file: str
+    size_bytes: int
+    parameters: str
+    quantization: str
+    context_length: int
+    license: str
+    description: str
+    starter: bool = False
+
+    @property
+    def spec(self) -> str:
+        """``owner/repo:file``, the form ``openchat models pull`` accepts."""
+        return f"{self.repo}:{self.file}"
+
+    @property
+    def parameter_count(self) -> float:
+        """The parameter count as a number (``"1.5B"`` gives 1.5e9)."""
+        return parse_parameters(self.parameters)
+
+
+def parse_parameters(label: str) -> float:
+    """Turn a size label such as ``"135M"``, ``"7B"`` or ``"3.8B"`` into a count."""
+    match = _PARAMS_RE.match(label)
+    if match is None:
+        raise ValueError(f"not a parameter count: {label!r} (expected e.g. 7B or 135M)")
+    return float(match.group(1)) * _SCALE[match.group(2).upper()]
+
+
+def catalog_path() -> Path:
+    """Where the catalog file is: beside the package (checkout) or inside it (packaged)."""
+    package_root = Path(__file__).resolve().parent.parent
+    candidates = (package_root.parent / "resources" / CATALOG_FILE,
+                  package_root / "resources" / CATALOG_FILE)
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
+def load_catalog(path: Path | None = None) -> list[CatalogEntry]:
+    """Read the curated catalog, in its file order (the seed model first)."""
+    source = path or catalog_path()
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+        return [_entry(item) for item in data["models"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OpenChatError(f"The model catalog {source.name} is missing or damaged: "
+                            f"{exc}") from exc
+
+
+def _entry(item: dict[str, Any]) -> CatalogEntry:
+    entry = CatalogEntry(
+        id=str(item["id"]), repo=str(item["repo"]), file=str(item["file"]),
+        size_bytes=int(item["size_bytes"]), parameters=str(item["parameters"]),
+        quantization=str(item["quantization"]), context_length=int(item["context_length"]),
+        license=str(item["license"]), description=str(item["description"]),
+        starter=bool(item.get("starter", False)))
+    parse_parameters(entry.parameters)  # fail on load, not later in the GUI
+    return entry
+
+
+def find_entry(key: str, entries: list[CatalogEntry] | None = None) -> CatalogEntry | None:
+    """The entry whose id, ``repo:file`` or file name is ``key`` (case-insensitive)."""
+    wanted = key.strip().lower()
+    for entry in entries if entries is not None else load_catalog():
+        if wanted in (entry.id.lower(), entry.spec.lower(), entry.file.lower()):
+            return entry
+    return None
+
+
+def estimate_kv_bytes(parameters: str | float, n_ctx: int = DEFAULT_ESTIMATE_CTX) -> int:
+    """Approximate f16 KV-cache bytes for ``n_ctx`` tokens from the parameter count alone.
+
+    Use it only when no GGUF header is at hand (a model not yet downloaded); once the file
+    exists, ``GGUFInfo.kv_cache_bytes(n_ctx)`` is exact. See ``KV_BYTES_PER_TOKEN_PER_PARAM``.
+    """
+    count = parse_parameters(parameters) if isinstance(parameters, str) else float(parameters)
+    per_token = max(KV_MIN_BYTES_PER_TOKEN, count * KV_BYTES_PER_TOKEN_PER_PARAM)
+    return int(per_token * max(0, n_ctx))
+
+
+def fit_for_machine(size_bytes: int, kv_bytes: int, ram_bytes: int,
+                    vram_bytes: int | None = None) -> Fit:
+    """Whether a model is likely to run well here.
+
+    need = file size + KV cache + 0.5 GiB overhead, compared with the memory it will live in:
+    VRAM when ``vram_bytes`` is given (a GPU build offloading every layer), else RAM.
+    "fits" when need <= 60 % of it, "tight" when <= 90 %, otherwise "too big".
+    """
+    available = vram_bytes if vram_bytes is not None else ram_bytes
+    if available <= 0:
+        return "too big"
+    need = size_bytes + max(0, kv_bytes) + OVERHEAD_BYTES
+    if need <= FITS_SHARE * available:
+        return "fits"
+    if need <= TIGHT_SHARE * available:
+        return "tight"
+    return "too big"
+
+
+def entry_fit(entry: CatalogEntry, ram_bytes: int, vram_bytes: int | None = None,
+              n_ctx: int = DEFAULT_ESTIMATE_CTX) -> Fit:
+    """``fit_for_machine`` for a catalog entry, with the KV cache estimated at ``n_ctx``."""
+    kv = estimate_kv_bytes(entry.parameter_count, min(n_ctx, entry.context_length))
+    return fit_for_machine(entry.size_bytes, kv, ram_bytes, vram_bytes)

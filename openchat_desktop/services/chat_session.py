@@ -1,0 +1,258 @@
+"""The conversation logic between the store and the model worker.
+
+``ChatSession`` turns user actions (send, stop, regenerate, edit, pick a version) into store
+writes and worker requests, and streamed tokens back into store writes and view signals.
+Every request carries the worker's generation id; tokens of any other id belong to a reply
+the session has moved on from and are dropped, so they can never land in the wrong message.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from openchat_desktop.core.errors import OpenChatError, StoreError
+from openchat_desktop.core.store import ConversationStore, Message
+from openchat_desktop.core.store_models import DEFAULT_TITLE
+from openchat_desktop.core.streaming import GenerationStats
+from openchat_desktop.services import conversation_settings as conv_settings
+from openchat_desktop.services.conversation_context import ConversationContext
+from openchat_desktop.services.conversation_settings import SYSTEM_PROMPT_KEY
+from openchat_desktop.services.llm_worker import LlmWorker
+from openchat_desktop.services.reply_recorder import ReplyRecorder, StreamingReply
+from openchat_desktop.services.settings_bridge import SettingsBridge
+
+LAST_CONVERSATION_KEY = "chat.last_conversation"
+
+
+class ChatSession(ConversationContext):
+    """One open conversation and the reply being generated for it; the conversation's
+    settings and model come from ``ConversationContext``.
+
+    Signals:
+        conversation_opened(int conv_id): another conversation is now the current one.
+        path_changed(): the active path changed; the view reloads ``messages()``.
+        conversations_changed(): titles, order or counts of the conversation list changed.
+        conversation_settings_changed(): the current conversation's own settings changed.
+        reply_started(int message_id): a reply (already in the path, empty) starts streaming.
+        reply_delta(int message_id, str text): more text of that reply.
+        reply_finished(int message_id, object stats): the reply ended (``GenerationStats``;
+            ``stop_reason`` "stopped" when the user stopped it).
+        reply_failed(int message_id, str message): the reply failed; its text so far is kept.
+        busy_changed(bool): a reply started or ended.
+        notice(str): a one-line remark for the user (context trimmed, template fallback).
+    """
+
+    conversation_opened = Signal(int)
+    path_changed = Signal()
+    conversations_changed = Signal()
+    reply_started = Signal(int)
+    reply_delta = Signal(int, str)
+    reply_finished = Signal(int, object)
+    reply_failed = Signal(int, str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, store: ConversationStore, worker: LlmWorker, settings: SettingsBridge,
+                 parent: QObject | None = None) -> None:
+        super().__init__(store, worker, settings, parent)
+        self._recorder = ReplyRecorder(store, parent=self)
+        self._recorder.save_failed.connect(self._on_recorder_save_failed)
+        worker.token.connect(self._on_worker_token)
+        worker.finished.connect(self._on_worker_finished)
+        worker.failed.connect(self._on_worker_failed)
+        # Replies still 'streaming' in the file were cut off when the app last ended.
+        store.mark_interrupted_streams()
+
+    @property
+    def is_busy(self) -> bool:
+        return self._recorder.reply is not None
+
+    # -- conversations ---------------------------------------------------------------------
+    def open(self, conv_id: int) -> None:
+        """Make ``conv_id`` current; a reply streaming elsewhere is stopped and saved."""
+        self._store.get_conversation(conv_id)
+        if conv_id != self._conv_id:
+            self._abandon_reply()
+        self._conv_id = conv_id
+        self._store.set_state(LAST_CONVERSATION_KEY, conv_id)
+        self.conversation_opened.emit(conv_id)
+        self.path_changed.emit()
+        if self._requested_load is not None:
+            self.ensure_model_loaded()
+
+    def open_last(self) -> int | None:
+        """Open the conversation that was current last time, if it still exists."""
+        conv_id = self._store.get_state(LAST_CONVERSATION_KEY)
+        alive = {summary.id for summary in self._store.list_conversations()}
+        if conv_id not in alive:
+            return None
+        self.open(conv_id)
+        return int(conv_id)
+
+    def new_conversation(self) -> int:
+        """Create and open an empty conversation; it keeps today's default system prompt."""
+        prompt = self._settings.get(SYSTEM_PROMPT_KEY)
+        conv_id = self._store.create_conversation(
+            settings={SYSTEM_PROMPT_KEY: prompt} if prompt else {})
+        self.conversations_changed.emit()
+        self.open(conv_id)
+        return conv_id
+
+    def delete_conversation(self, conv_id: int) -> None:
+        """Move a conversation to the bin, stopping its reply first."""
+        if self._recorder.reply and self._recorder.reply.conversation_id == conv_id:
+            self._abandon_reply()
+        self._store.delete(conv_id)
+        if conv_id == self._conv_id:
+            self._conv_id = None
+            self.path_changed.emit()
+        self.conversations_changed.emit()
+
+    # -- messages --------------------------------------------------------------------------
+    def messages(self) -> list[Message]:
+        """The active path of the current conversation, first to last."""
+        return [] if self._conv_id is None else self._store.active_path(self._conv_id)
+
+    def send(self, text: str) -> None:
+        """Add ``text`` as a user message under the current leaf and start a reply."""
+        if not text.strip():
+            return
+        self._abandon_reply()
+        conv_id = self._conv_id if self._conv_id is not None else self.new_conversation()
+        path = self._store.active_path(conv_id)
+        user = self._store.add_message(conv_id, path[-1].id if path else None, "user", text)
+        if not any(m.role == "user" for m in path):
+            self._title_from(conv_id, text)
+        self._start_reply(conv_id, user.id)
+
+    def stop(self) -> None:
+        """Stop the reply; its text so far is saved now as a complete, stopped reply."""
+        if self.is_busy:
+            self._worker.stop()
+            self._recorder.mark_stopping()
+
+    def regenerate(self, message_id: int | None = None) -> None:
+        """Answer again: a new version beside ``message_id`` (default: the last reply).
+        Given a user message, a new reply to it. Old versions are kept."""
+        conv_id = self._require_conversation()
+        path = self._store.active_path(conv_id)
+        target = self._message(message_id) if message_id is not None else (
+            path[-1] if path else None)
+        if target is None:
+            return
+        parent = target.id if target.role == "user" else target.parent_id
+        if parent is None:
+            return
+        self._abandon_reply()
+        self._start_reply(conv_id, parent)
+
+    def edit_and_resend(self, user_message_id: int, new_text: str) -> None:
+        """Put ``new_text`` beside a user message as a new branch and answer it."""
+        conv_id = self._require_conversation()
+        if not new_text.strip():
+            return
+        original = self._message(user_message_id)
+        if original.role != "user":
+            raise StoreError("Only your own messages can be edited.")
+        self._abandon_reply()
+        edited = self._store.add_message(conv_id, original.parent_id, "user", new_text)
+        self._start_reply(conv_id, edited.id)
+
+    def select_version(self, message_id: int) -> None:
+        """Show this version (or branch) of a message; a streaming reply is stopped first."""
+        self._abandon_reply()
+        self._store.select_message(self._message(message_id).id)
+        self.path_changed.emit()
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and its replies (a streaming reply is stopped first); the next
+        version takes its place."""
+        self._message(message_id)
+        self._abandon_reply()
+        self._store.delete_message(message_id)
+        self.path_changed.emit()
+        self.conversations_changed.emit()
+
+    def flush(self) -> None:
+        """Write the streamed text now (the app calls it before quitting)."""
+        self._recorder.flush()
+
+    def shutdown(self) -> None:
+        """Stop the reply and save it as stopped (at quit, before the worker shuts down)."""
+        self._abandon_reply()
+
+    # -- replies ------------------------------------------------------------------------------
+    def _start_reply(self, conv_id: int, parent_id: int) -> None:
+        placeholder = self._store.add_message(conv_id, parent_id, "assistant", "",
+                                              status="streaming")
+        self.path_changed.emit()
+        self.conversations_changed.emit()
+        values = self._values(conv_id)
+        try:
+            self._request_model(conv_settings.load_settings_from(values))
+        except OpenChatError as exc:
+            self._fail_at_once(placeholder.id, str(exc))
+            return
+        path = [m for m in self._store.active_path(conv_id) if m.id != placeholder.id]
+        prompt = conv_settings.prompt_messages(path, values[SYSTEM_PROMPT_KEY])
+        gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values))
+        self._recorder.start(StreamingReply(gen_id, placeholder.id, conv_id, self._model_name()))
+        self.reply_started.emit(placeholder.id)
+        self.busy_changed.emit(True)
+
+    def _abandon_reply(self) -> None:
+        """Stop the reply and save it as stopped without waiting for the worker; its late
+        tokens carry an id nobody owns any more and are dropped."""
+        if self._recorder.reply is None:
+            return
+        self._worker.stop()
+        self._recorder.finish("complete", {"stop_reason": "stopped"})
+        self.busy_changed.emit(False)
+
+    def _fail_at_once(self, message_id: int, message: str) -> None:
+        self._store.update_message(message_id, "", "error", {"error": message})
+        self.reply_failed.emit(message_id, message)
+
+    @Slot(int, str)
+    def _on_worker_token(self, gen_id: int, text: str) -> None:
+        reply = self._recorder.reply
+        if reply is not None and reply.gen_id == gen_id:
+            self._recorder.append(text)
+            self.reply_delta.emit(reply.message_id, text)
+
+    @Slot(int, object)
+    def _on_worker_finished(self, gen_id: int, stats: GenerationStats) -> None:
+        if not self._recorder.owns(gen_id):
+            return
+        reply = self._recorder.finish("complete", {**stats.to_dict(),
+                                                   "model": self._model_name()})
+        if stats.trimmed_messages:
+            self.notice.emit(f"{stats.trimmed_messages} oldest messages no longer fit in the "
+                             "context and were left out")
+        if reply is not None:
+            self.reply_finished.emit(reply.message_id, stats)
+        self.busy_changed.emit(False)
+
+    @Slot(int, str)
+    def _on_worker_failed(self, gen_id: int, message: str) -> None:
+        if not self._recorder.owns(gen_id):
+            return
+        if self._worker.status is None and self._load_error:
+            message = f"The model could not be loaded: {self._load_error}"
+        reply = self._recorder.finish("error", {"error": message})
+        if reply is not None:
+            self.reply_failed.emit(reply.message_id, message)
+        self.busy_changed.emit(False)
+
+    @Slot(str)
+    def _on_recorder_save_failed(self, message: str) -> None:
+        # The reply's message is gone (deleted elsewhere) or the disk refused: stop
+        # generating text that cannot be kept.
+        self.notice.emit(f"The reply could not be saved: {message}")
+        if self._recorder.reply is not None:
+            self._worker.stop()
+            self._recorder.drop()
+            self.busy_changed.emit(False)
+
+    def _title_from(self, conv_id: int, text: str) -> None:
+        if self._store.get_conversation(conv_id).title == DEFAULT_TITLE:
+            self._store.rename(conv_id, conv_settings.title_from(text))

@@ -24,9 +24,12 @@ from openchat_desktop.core.streaming import GenerationStats, TextStream
 from openchat_desktop.core.templates import ChatMessage, ChatTemplate, build_chat_template
 
 log = logging.getLogger(__name__)
-# Prompt tokens are fed in chunks this long so a stop request is honoured within one chunk
-# even during a long prompt (llama-cpp-python has no portable way to abort a decode).
-PROMPT_CHUNK = 128
+# The prompt is fed in chunks so a stop request is honoured between two chunks even during a
+# long prompt (llama-cpp-python has no portable way to abort a decode). Chunks are sized to
+# take about this long: small enough to stop quickly on a slow CPU, large enough to keep a GPU
+# busy (a chunk of a few tokens would waste most of its batch throughput).
+PROMPT_CHUNK_SECONDS = 0.12
+MIN_PROMPT_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Engine:
         self.template: ChatTemplate = build_chat_template(
             self.info.chat_template, self.info.bos_token or "", self.info.eos_token or "")
         self.evaluated_tokens_total = 0
+        self._prompt_chunk = 64
 
     @property
     def model_name(self) -> str:
@@ -150,13 +154,25 @@ class Engine:
         # The last prompt token is always evaluated again: sampling needs fresh logits.
         reuse = min(reuse, len(tokens) - 1)
         llm.n_tokens = reuse
-        for start in range(reuse, len(tokens), PROMPT_CHUNK):
+        start = reuse
+        while start < len(tokens):
             if stop.is_set():
                 return None
-            llm.eval(tokens[start : start + PROMPT_CHUNK])
+            chunk = tokens[start : start + self._prompt_chunk]
+            began = time.perf_counter()
+            llm.eval(chunk)
+            self._tune_prompt_chunk(len(chunk), time.perf_counter() - began)
+            start += len(chunk)
         evaluated = len(tokens) - reuse
         self.evaluated_tokens_total += evaluated
         return evaluated
+
+    def _tune_prompt_chunk(self, size: int, seconds: float) -> None:
+        if size < MIN_PROMPT_CHUNK or seconds <= 0:
+            return  # too small a sample to learn the speed from
+        per_token = seconds / size
+        wanted = int(PROMPT_CHUNK_SECONDS / per_token) // MIN_PROMPT_CHUNK * MIN_PROMPT_CHUNK
+        self._prompt_chunk = max(MIN_PROMPT_CHUNK, min(self.settings.n_batch, wanted))
 
     def _token_loop(self, tokens: list[int], sampling: SamplingSettings) -> Iterator[int]:
         llm = self._llm

@@ -24,6 +24,7 @@ from openchat_desktop.core.partial import discard_partial
 from openchat_desktop.core.partial import resume_pending as pending_downloads
 from openchat_desktop.services.download_jobs import HeldJob
 from openchat_desktop.services.hub_access import HubClients
+from openchat_desktop.services.messages import MessageBus
 from openchat_desktop.services.settings_bridge import SettingsBridge
 
 REFRESH_MS = 500
@@ -53,6 +54,9 @@ class DownloadItem:
 class DownloadService(QObject):
     """The app's downloads, controlled from the GUI thread; resumable across restarts.
 
+    With a ``bus``, each download that ends in success or failure is also told there (a
+    status-bar line), so the user hears of it with the Model Manager closed.
+
     Signals:
         added(int id): a download was queued, or found unfinished on disk.
         progress(int id, object progress): its ``DownloadProgress``, at most every 500 ms.
@@ -69,9 +73,11 @@ class DownloadService(QObject):
     _state_posted = Signal(int, str, str)  # worker threads -> GUI thread, always queued
 
     def __init__(self, settings: SettingsBridge, parent: QObject | None = None, *,
-                 hub_clients: HubClients | None = None, max_parallel: int = 1,
-                 refresh_ms: int = REFRESH_MS, retry: RetryPolicy | None = None) -> None:
+                 bus: MessageBus | None = None, hub_clients: HubClients | None = None,
+                 max_parallel: int = 1, refresh_ms: int = REFRESH_MS,
+                 retry: RetryPolicy | None = None) -> None:
         super().__init__(parent)
+        self._bus = bus
         self._clients = hub_clients or HubClients(settings)
         self._owns_clients = hub_clients is None
         self._retry = retry
@@ -206,9 +212,17 @@ class DownloadService(QObject):
             self._errors[item_id] = message or "The download failed"
         self.state_changed.emit(item_id, state)
         if state == DownloadState.DONE:
+            self._tell(f"Downloaded {self._item(item_id).job.target.name}")
             self.finished.emit(item_id, str(self._item(item_id).job.target))
         elif state == DownloadState.FAILED:
+            self._tell(f"{self._item(item_id).job.target.name} was not downloaded: "
+                       f"{self._errors[item_id]}", warning=True)
             self.failed.emit(item_id, self._errors[item_id])
+
+    def _tell(self, text: str, warning: bool = False) -> None:
+        """Tell the user through the bus: the Model Manager may well be closed."""
+        if self._bus is not None:
+            (self._bus.show_warning if warning else self._bus.show_info)(text)
 
     @Slot()
     def _on_refresh_timer_timeout(self) -> None:

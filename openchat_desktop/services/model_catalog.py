@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.gguf_info import read_gguf_info
@@ -80,6 +80,7 @@ class ModelCatalogService(QObject):
         self._memory_probe = memory_probe
         self._installed: list[InstalledModel] = []
         self._query_seq = {"search": 0, "files": 0}
+        settings.changed.connect(self._on_settings_changed)
 
     @property
     def endpoint(self) -> str:
@@ -131,8 +132,7 @@ class ModelCatalogService(QObject):
         dirs = self.extra_dirs()
         if any(os.path.realpath(folder) == os.path.realpath(known) for known in dirs):
             return False
-        self._settings.set("models.extra_dirs", [*dirs, folder])
-        self.refresh_installed()
+        self._settings.set("models.extra_dirs", [*dirs, folder])  # refreshes, see below
         return True
 
     # -- the Hub ---------------------------------------------------------------------------
@@ -161,6 +161,11 @@ class ModelCatalogService(QObject):
         return call
 
     # -- results ---------------------------------------------------------------------------
+    @Slot(str, object)
+    def _on_settings_changed(self, key: str, _value: object) -> None:
+        if key == "models.extra_dirs":  # from Add folder… or the settings dialog
+            self.refresh_installed()
+
     def _on_installed_listed(self, result: tuple[list[InstalledModel], int]) -> None:
         self._installed = result[0]
         self.installed_changed.emit(result[0], result[1])

@@ -8,8 +8,6 @@ nothing here is autouse: a test gets only the fixtures it names.
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,21 +86,6 @@ def make_downloads(hub_settings: SettingsBridge) -> Iterator[ServiceMaker]:
         service.shutdown()
 
 
-@pytest.fixture
-def true_refcount_guard() -> Iterator[None]:
-    """PySide6 6.12.0 on Python < 3.12 drops a reference to ``True`` on every signal emit
-    (see tests/services/conftest.py, which does this for the services); widget tests emit
-    thousands of signals, so put the lost references back after each test."""
-    before = sys.getrefcount(True)
-    yield
-    lost = before - sys.getrefcount(True)
-    if lost > 0:
-        incref = ctypes.pythonapi.Py_IncRef
-        incref.argtypes = [ctypes.py_object]
-        for _ in range(lost):
-            incref(True)
-
-
 @dataclass
 class ManagerServices:
     """What ``open_model_manager`` needs, as the app context will carry it."""
@@ -121,8 +104,7 @@ def manager_services(hub_settings: SettingsBridge, make_downloads: ServiceMaker
 
 
 @pytest.fixture
-def manager(qtbot: QtBot, manager_services: ManagerServices,
-            true_refcount_guard: None) -> ModelManagerDialog:
+def manager(qtbot: QtBot, manager_services: ManagerServices) -> ModelManagerDialog:
     """The Model Manager, shown, with its installed list and catalog filled in."""
     dialog = open_model_manager(manager_services)
     qtbot.addWidget(dialog)

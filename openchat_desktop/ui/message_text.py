@@ -1,0 +1,125 @@
+"""The body of one message: a read-only rich-text view as tall as its text.
+
+It never loads anything (``loadResource`` answers nothing, so no image or stylesheet URL in
+model output reaches the network) and never follows a link itself: clicks come out as
+``anchorClicked`` for the chat view to judge. While a reply streams, completed Markdown
+blocks are inserted once as HTML and only the unfinished tail is replaced on each repaint.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QSizeF, Qt, QUrl, Slot
+from PySide6.QtGui import (
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextOption,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+
+
+class MessageText(QTextBrowser):
+    """Message text without scroll bars; its height follows the laid-out document.
+
+    Signals: those of ``QTextBrowser`` (``anchorClicked(QUrl)`` is the one used).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTabChangesFocus(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Base, Qt.GlobalColor.transparent)
+        self.setPalette(palette)
+        self.document().setDocumentMargin(2)
+        option = self.document().defaultTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.document().setDefaultTextOption(option)
+        self.document().documentLayout().documentSizeChanged.connect(
+            self._on_document_size_changed)
+        self._tail_start = 0
+        self._shown_stable = 0
+        self.setFixedHeight(self._height_for(self.document().size()))
+
+    # -- safety -----------------------------------------------------------------------------
+    def loadResource(self, kind: int, name: QUrl | str) -> Any:
+        # Model output must never make the app fetch anything, local or remote.
+        return None
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        # The body never scrolls; let the conversation's scroll area take the wheel.
+        event.ignore()
+
+    # -- content ----------------------------------------------------------------------------
+    def show_html(self, html: str, css: str) -> None:
+        self.document().setDefaultStyleSheet(css)
+        self.setHtml(html)
+        self._wrap_code(0)
+        self._reset_stream()
+
+    def show_plain(self, text: str) -> None:
+        self.setPlainText(text)
+        self._reset_stream()
+
+    def begin_stream(self, css: str) -> None:
+        self.document().setDefaultStyleSheet(css)
+        self.clear()
+        self._reset_stream()
+
+    def show_stream(self, stable_html: str, tail: str) -> None:
+        """Show a streaming reply: HTML of completed blocks, then the raw tail as text.
+
+        ``stable_html`` only ever grows, so just its new end is inserted; the tail block is
+        replaced. Neither re-parses nor re-lays-out the text above it.
+        """
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._tail_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if len(stable_html) > self._shown_stable:
+            start = cursor.position()
+            cursor.insertHtml(stable_html[self._shown_stable:])
+            self._wrap_code(start)
+            self._shown_stable = len(stable_html)
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            self._tail_start = cursor.position()
+        cursor.insertText(tail)
+
+    def _wrap_code(self, start: int) -> None:
+        """Let long code lines wrap: the body has no horizontal scroll bar, and an unwrapped
+        line would otherwise be cut off (the Copy link still copies the exact code)."""
+        block = self.document().findBlock(start)
+        cursor = QTextCursor(self.document())
+        while block.isValid():
+            if block.blockFormat().nonBreakableLines():
+                wrapping = block.blockFormat()
+                wrapping.setNonBreakableLines(False)
+                cursor.setPosition(block.position())
+                cursor.setBlockFormat(wrapping)
+            block = block.next()
+
+    def _reset_stream(self) -> None:
+        self._tail_start = 0
+        self._shown_stable = 0
+
+    # -- size -------------------------------------------------------------------------------
+    def _height_for(self, size: QSizeF) -> int:
+        return max(1, math.ceil(size.height()) + 2 * self.frameWidth())
+
+    @Slot(QSizeF)
+    def _on_document_size_changed(self, size: QSizeF) -> None:
+        height = self._height_for(size)
+        if height != self.height():
+            self.setFixedHeight(height)

@@ -1,0 +1,159 @@
+"""The status bar: which model is loaded, where it runs, how full the context is, how fast.
+
+The device text is the engine's own account of where the model ended up (CPU, or the GPU
+backend and its layers, with the reason when a GPU load fell back to the CPU). Live speed is
+counted from streamed pieces and refreshed a few times a second, not per token.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from openchat_desktop.core.streaming import GenerationStats
+from openchat_desktop.services.llm_worker import ModelStatus
+from openchat_desktop.ui.context import AppContext
+from openchat_desktop.ui.widgets import named
+
+SPEED_REFRESH_MS = 250
+MESSAGE_MS = 5000
+
+
+class StatusBar(QStatusBar):
+    """Model, device, context and speed, plus passing messages.
+
+    Signals: those of ``QStatusBar``.
+    """
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._state = "idle"  # idle | none | loading | loaded | failed
+        self._model = ""
+        self._device = ""
+        self._context: tuple[int, int] | None = None
+        self._first_token_at: float | None = None
+        self._pieces = 0
+        self._speed: float | None = None
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        self.progress.setFixedWidth(80)
+        self.progress.setMaximumHeight(12)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.model_label = QLabel(self)
+        self.device_label = named(QLabel(self), "muted")
+        self.context_label = named(QLabel(self), "muted")
+        self.speed_label = named(QLabel(self), "muted")
+        for widget in (self.progress, self.model_label, self.device_label, self.context_label,
+                       self.speed_label):
+            if isinstance(widget, QLabel):
+                widget.setContentsMargins(8, 0, 8, 0)
+            self.addPermanentWidget(widget)
+        self._timer = QTimer(self, interval=SPEED_REFRESH_MS)
+        self._timer.timeout.connect(self._on_speed_timer_timeout)
+        self._connect()
+        self.retranslate()
+
+    def _connect(self) -> None:
+        worker, session = self._ctx.worker, self._ctx.session
+        worker.load_started.connect(self._on_worker_load_started)
+        worker.loaded.connect(self._on_worker_loaded)
+        worker.load_failed.connect(self._on_worker_load_failed)
+        worker.context_used.connect(self._on_worker_context_used)
+        session.reply_started.connect(self._on_session_reply_started)
+        session.reply_delta.connect(self._on_session_reply_delta)
+        session.reply_finished.connect(self._on_session_reply_finished)
+        session.reply_failed.connect(self._on_session_reply_failed)
+
+    @property
+    def is_loading(self) -> bool:
+        return self._state == "loading"
+
+    def show_no_model(self) -> None:
+        """There is no model to load at all: say where to get one, until one loads."""
+        self._state = "none"
+        self.retranslate()
+
+    def show_message(self, text: str) -> None:
+        self.showMessage(text, MESSAGE_MS)
+
+    def retranslate(self) -> None:
+        tr = self._ctx.i18n.tr
+        texts = {"idle": tr("No model loaded"), "failed": tr("Model not loaded"),
+                 "none": tr("No model yet: get one in Models → Model Manager (Ctrl+Shift+M), "
+                            "or drop a .gguf file on the window"),
+                 "loading": tr("Loading model {name}…").format(name=self._model),
+                 "loaded": tr("Model: {name}").format(name=self._model)}
+        self.model_label.setText(texts[self._state])
+        self.model_label.setAccessibleName(tr("Model status"))
+        self.device_label.setText(tr("Device: {device}").format(device=self._device)
+                                  if self._device else "")
+        self.device_label.setToolTip(self._device)
+        if self._context is not None:
+            self.context_label.setText(tr("Context {used} / {size}").format(
+                used=self._context[0], size=self._context[1]))
+        self.speed_label.setText(tr("{speed:.1f} tok/s").format(speed=self._speed)
+                                 if self._speed else "")
+        self.progress.setAccessibleName(tr("Loading model"))
+
+    # -- model ------------------------------------------------------------------------------
+    @Slot(str)
+    def _on_worker_load_started(self, path: str) -> None:
+        self._state, self._model, self._device = "loading", Path(path).stem, ""
+        self._context = None
+        self.progress.show()
+        self.retranslate()
+
+    @Slot(object)
+    def _on_worker_loaded(self, status: ModelStatus) -> None:
+        self._state, self._model, self._device = "loaded", status.model_name, status.device
+        self._context = (0, status.n_ctx)
+        self.progress.hide()
+        self.retranslate()
+
+    @Slot(str, str)
+    def _on_worker_load_failed(self, _message: str, _details: str) -> None:
+        self._state, self._device = "failed", ""
+        self.progress.hide()
+        self.retranslate()
+
+    @Slot(int, int)
+    def _on_worker_context_used(self, used: int, size: int) -> None:
+        self._context = (used, size)
+        self.retranslate()
+
+    # -- speed ------------------------------------------------------------------------------
+    @Slot(int)
+    def _on_session_reply_started(self, _message_id: int) -> None:
+        self._first_token_at, self._pieces, self._speed = None, 0, None
+        self._timer.start()
+        self.retranslate()
+
+    @Slot(int, str)
+    def _on_session_reply_delta(self, _message_id: int, _text: str) -> None:
+        self._pieces += 1
+        if self._first_token_at is None:
+            self._first_token_at = time.perf_counter()
+
+    @Slot(int, object)
+    def _on_session_reply_finished(self, _message_id: int, stats: GenerationStats) -> None:
+        self._timer.stop()
+        self._speed = stats.tokens_per_second or self._speed
+        self.retranslate()
+
+    @Slot(int, str)
+    def _on_session_reply_failed(self, _message_id: int, _message: str) -> None:
+        self._timer.stop()
+
+    @Slot()
+    def _on_speed_timer_timeout(self) -> None:
+        if self._first_token_at is None or self._pieces < 2:
+            return
+        elapsed = time.perf_counter() - self._first_token_at
+        if elapsed > 0:
+            self._speed = (self._pieces - 1) / elapsed
+            self.retranslate()

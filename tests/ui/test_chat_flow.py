@@ -1,0 +1,184 @@
+"""Chatting through the window: send, stream, stop, regenerate, edit, copy, links."""
+
+from __future__ import annotations
+
+from conftest import AppMaker
+from fakes import DEFAULT_TOKENS
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+from ui_helpers import send
+
+from openchat_desktop.ui.chat_view import ChatView
+
+FULL_REPLY = "".join(DEFAULT_TOKENS)
+SLOW = {"tokens": [f" w{i}" for i in range(400)], "tokens_per_second": 40}
+
+
+def test_send_streams_reply_into_the_view(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app(tokens_per_second=100)
+    shown: list[str] = []
+    app.ctx.session.reply_delta.connect(
+        lambda mid, _t: shown.append(app.window.chat_view.widget_for(mid).text()))
+    send(qtbot, app, "Hello there")
+    assert len(shown) == len(DEFAULT_TOKENS) and shown[-1] == FULL_REPLY
+    assert app.texts() == ["Hello there", FULL_REPLY]
+    assert app.window.composer.text() == ""
+    reply = app.widgets()[-1]
+    assert "tok/s" in reply._stats.text() and "fake-model" in reply._stats.text()
+
+
+def test_streaming_paints_on_a_timer_not_per_token(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app(tokens=["Para one.\n\n", "Para two.\n\n"] + [" x"] * 60,
+                   tokens_per_second=400)
+    view: ChatView = app.window.chat_view
+    flushes: list[int] = []
+    original = view._on_repaint_timer_timeout
+    view._on_repaint_timer_timeout = lambda: (flushes.append(1), original())  # type: ignore
+    view._timer.timeout.disconnect()
+    view._timer.timeout.connect(view._on_repaint_timer_timeout)
+    send(qtbot, app, "Write")
+    assert 0 < len(flushes) < 62
+    assert app.widgets()[-1].body.toPlainText().startswith("Para one.\nPara two.")
+
+
+def test_send_button_is_disabled_for_blank_text(qtbot: QtBot, make_app: AppMaker) -> None:
+    composer = make_app().window.composer
+    assert not composer.button.isEnabled()
+    composer.set_text("   \n ")
+    assert not composer.button.isEnabled()
+    composer.set_text("hi")
+    assert composer.button.isEnabled()
+
+
+def test_enter_sends_and_shift_enter_adds_a_line(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app()
+    edit = app.window.composer.edit
+    qtbot.keyClicks(edit, "line one")
+    qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(edit, "line two")
+    assert edit.toPlainText() == "line one\nline two"
+    with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=5000):
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert app.ctx.session.messages()[0].content == "line one\nline two"
+
+
+def test_ctrl_enter_sends_when_so_configured(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app()
+    app.ctx.settings.set("ui.send_key", "ctrl+enter")
+    edit = app.window.composer.edit
+    qtbot.keyClicks(edit, "first")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert edit.toPlainText() == "first\n" and not app.ctx.session.messages()
+    with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=5000):
+        qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_stop_button_stops_the_reply(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app(**SLOW)
+    composer = app.window.composer
+    composer.set_text("Count")
+    composer.button.click()
+    assert composer.is_busy and composer.button.text() == "Stop"
+    qtbot.waitUntil(lambda: len(app.widgets()[-1].text()) > 6, timeout=5000)
+    with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=5000) as finished:
+        composer.button.click()
+    assert finished.args[1].stop_reason == "stopped"
+    assert composer.button.text() == "Send" and not composer.is_busy
+    assert "stopped" in app.widgets()[-1]._stats.text()
+
+
+def test_escape_stops_the_reply(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app(**SLOW)
+    app.window.composer.set_text("Count")
+    app.window.composer.button.click()
+    qtbot.waitUntil(lambda: len(app.widgets()[-1].text()) > 6, timeout=5000)
+    assert app.window.menu_actions["stop"].isEnabled()
+    with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=5000) as finished:
+        qtbot.keyClick(app.window.composer.edit, Qt.Key.Key_Escape)
+    assert finished.args[1].stop_reason == "stopped"
+    assert not app.window.menu_actions["stop"].isEnabled()
+
+
+def test_regenerate_adds_a_version_with_a_switcher(qtbot: QtBot, make_app: AppMaker) -> None:
+    answers = iter(["First answer", "Second answer"])
+    app = make_app(tokens=lambda _messages: [next(answers)])
+    send(qtbot, app, "Question")
+    with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=5000):
+        app.window.menu_actions["regenerate"].trigger()
+    reply = app.widgets()[-1]
+    assert reply.text() == "Second answer"
+    assert reply._buttons["version"].text() == "2/2" and reply._buttons["prev"].isEnabled()
+    reply._buttons["prev"].click()
+    reply = app.widgets()[-1]
+    assert reply.text() == "First answer" and reply._buttons["version"].text() == "1/2"
+    reply._buttons["next"].click()
+    assert app.widgets()[-1].text() == "Second answer"
+
+
+def test_edit_makes_a_branch_and_keeps_the_old_one(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app(tokens=lambda messages: [f"re: {messages[-1].content}"])
+    send(qtbot, app, "Original question")
+    user = app.widgets()[0]
+    user._buttons["edit"].click()
+    assert user._editor is not None
+    user._editor.edit.setPlainText("Edited question")
+    with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=5000):
+        user._editor.send_button.click()
+    assert app.texts() == ["Edited question", "re: Edited question"]
+    user = app.widgets()[0]
+    assert user._buttons["version"].text() == "2/2"
+    user._buttons["prev"].click()
+    assert app.texts() == ["Original question", "re: Original question"]
+
+
+def test_copy_message_code_block_and_last_answer(qtbot: QtBot, make_app: AppMaker) -> None:
+    reply = "Try:\n\n```python\nprint('hi')\n```\n\nand\n\n```\nls -l\n```\n"
+    app = make_app(tokens=[reply])
+    send(qtbot, app, "Code please")
+    widget = app.widgets()[-1]
+    clipboard = QGuiApplication.clipboard()
+    widget.body.anchorClicked.emit(QUrl("copy:1"))
+    assert clipboard.text() == "ls -l\n"
+    widget._buttons["copy"].click()
+    assert clipboard.text() == reply
+    clipboard.setText("")
+    app.window.menu_actions["copy_last"].trigger()
+    assert clipboard.text() == reply
+
+
+def test_only_web_links_open_and_nothing_is_loaded(qtbot: QtBot, make_app: AppMaker,
+                                                   monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("openchat_desktop.ui.message_actions.QDesktopServices.openUrl",
+                        lambda url: opened.append(url.toString()))
+    app = make_app(tokens=["See [site](https://example.com) "])
+    send(qtbot, app, "Link")
+    body = app.widgets()[-1].body
+    assert not body.openLinks() and not body.openExternalLinks()
+    for url in ("https://example.com", "file:///etc/passwd", "javascript:alert(1)"):
+        body.anchorClicked.emit(QUrl(url))
+    assert opened == ["https://example.com"]
+    assert body.loadResource(2, QUrl("https://example.com/x.png")) is None
+
+
+def test_failed_reply_is_marked(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app(fail_after=2, tokens=["a", "b", "c", "d"])
+    app.window.composer.set_text("Go")
+    with qtbot.waitSignal(app.ctx.session.reply_failed, timeout=5000):
+        app.window.composer.button.click()
+    notice = app.widgets()[-1]._notice
+    assert notice.isVisible() and "failed" in notice.text()
+
+
+def test_delete_message_and_new_chat(qtbot: QtBot, make_app: AppMaker) -> None:
+    app = make_app()
+    send(qtbot, app, "Hi")
+    first = app.ctx.session.current_id
+    app.widgets()[0]._buttons["delete"].click()
+    assert app.texts() == []
+    app.window.menu_actions["new_chat"].trigger()
+    assert app.ctx.session.current_id == first  # an empty chat is reused, not duplicated
+    send(qtbot, app, "Again")
+    app.window.menu_actions["new_chat"].trigger()
+    assert app.ctx.session.current_id != first and app.texts() == []

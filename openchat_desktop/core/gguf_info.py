@@ -49,8 +49,9 @@ class GGUFInfo:
 
     @property
     def display_name(self) -> str:
-        """The model's own name, or the file name without its extension."""
-        return self.name.strip() if self.name and self.name.strip() else self.path.stem
+        """The file name without its extension: unlike ``general.name`` (often a training-run
+        label such as "Smollm2 135M 8k Lc100K Mix1 Ep2") it names the quantization too."""
+        return self.path.stem
 
     @property
     def parameter_label(self) -> str:

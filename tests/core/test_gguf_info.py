@@ -103,7 +103,7 @@ def test_truncated_copies_of_the_starter_model(starter_model: Path, tmp_path: Pa
 def test_synthetic_model(tmp_path: Path) -> None:
     info = read_gguf_info(build_gguf().write(tmp_path / "tiny.gguf"))
     assert info.architecture == "llama"
-    assert info.display_name == "Tiny Test Model"
+    assert info.display_name == info.path.stem and info.name == "Tiny Test Model"
     assert info.parameter_count == 64 * 6 + 64 * 64 + 64
     assert info.parameter_label == "4.5K"
     assert info.quantization == "Q8_0"

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.logs import setup_logging
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.settings import Settings
@@ -26,6 +27,7 @@ from openchat_desktop.services.settings_bridge import SettingsBridge
 from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.i18n import Translator
 from openchat_desktop.ui.main_window import MainWindow
+from openchat_desktop.ui.resumed_downloads import resume_unfinished_downloads
 from openchat_desktop.ui.single_instance import SingleInstance, server_name
 from openchat_desktop.ui.smoke import SmokeTest
 from openchat_desktop.ui.theme import ThemeManager
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 APP_NAME = "OpenChat"
 ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
+STARTUP_CHECKS_MS = 500  # after the first paint: start-up stays fast
 
 
 def build_context(home: str | Path | None = None,
@@ -46,6 +49,7 @@ def build_context(home: str | Path | None = None,
     paths = app_paths(home).ensure()
     settings = SettingsBridge(Settings(paths.settings_file))
     store = ConversationStore(paths.database_file)
+    purge_bin(store)
     worker = LlmWorker(engine_factory or default_engine_factory)
     # The session marks replies left "streaming" by a crash as interrupted.
     session = ChatSession(store, worker, settings)
@@ -55,6 +59,17 @@ def build_context(home: str | Path | None = None,
         lambda key, value: i18n.set_language(str(value)) if key == "ui.language" else None)
     return AppContext(paths=paths, settings=settings, store=store, worker=worker,
                       session=session, bus=MessageBus(), i18n=i18n)
+
+
+def purge_bin(store: ConversationStore) -> None:
+    """Erase conversations deleted over 30 days ago, once per start (one quick query)."""
+    try:
+        purged = store.purge_deleted()
+    except OpenChatError as exc:  # a full or read-only disk must not stop the app
+        log.warning("deleted conversations not purged: %s", exc)
+        return
+    if purged:
+        log.info("purged %d conversation(s) deleted over 30 days ago", purged)
 
 
 def report_startup_problems(ctx: AppContext) -> None:
@@ -126,7 +141,7 @@ def _run_window(app: QApplication, ctx: AppContext, instance: SingleInstance | N
     log.info("window shown %.0f ms after start", (time.perf_counter() - started) * 1000)
     QTimer.singleShot(0, window.start)
     QTimer.singleShot(0, lambda: report_startup_problems(ctx))
-    QTimer.singleShot(2000, lambda: ctx.store.purge_deleted())
+    QTimer.singleShot(STARTUP_CHECKS_MS, lambda: resume_unfinished_downloads(ctx))
     code = app.exec()
     window.close()
     return int(code)

@@ -7,6 +7,7 @@ home) and swaps any member it likes before the window is made.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ class ModelServices:
     settings: SettingsBridge
     downloads: DownloadService
     model_catalog: ModelCatalogService
+    i18n: Translator | None = None
 
 
 @dataclass
@@ -48,6 +50,21 @@ class AppContext:
     i18n: Translator
     closed: bool = False
     _model_services: ModelServices | None = field(default=None, repr=False)
+    _services_watchers: list[Callable[[ModelServices], None]] = field(
+        default_factory=list, repr=False)
+
+    @property
+    def has_model_services(self) -> bool:
+        """Whether ``model_services()`` has been made (asking never makes it)."""
+        return self._model_services is not None
+
+    def when_model_services(self, callback: Callable[[ModelServices], None]) -> None:
+        """Call ``callback(services)`` once the model services exist (now, if they do), so a
+        widget can follow downloads without being the one that brings the Hub client in."""
+        if self._model_services is not None:
+            callback(self._model_services)
+        else:
+            self._services_watchers.append(callback)
 
     def model_services(self) -> ModelServices:
         """The download and catalog services, made on first use: they bring in the Hub
@@ -58,7 +75,10 @@ class AppContext:
 
             self._model_services = ModelServices(
                 self.settings, DownloadService(self.settings, bus=self.bus),
-                ModelCatalogService(self.settings))
+                ModelCatalogService(self.settings), self.i18n)
+            watchers, self._services_watchers = self._services_watchers, []
+            for callback in watchers:
+                callback(self._model_services)
         return self._model_services
 
     def close(self) -> None:

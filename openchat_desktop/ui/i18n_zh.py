@@ -6,6 +6,8 @@ string in ``ui/`` or a setting's help text has no entry here.
 
 from __future__ import annotations
 
+from openchat_desktop.ui.i18n_zh_models import MODELS_ZH
+
 _MENUS = {
     "&File": "文件(&F)", "&Chat": "对话(&C)", "&Models": "模型(&M)",
     "&Model Manager…": "模型管理器(&M)…", "&View": "视图(&V)", "&Help": "帮助(&H)",
@@ -152,4 +154,5 @@ _HELP = {
         "列出并直接使用其中 GGUF 文件的文件夹。",
 }
 
-ZH_CN: dict[str, str] = {**_MENUS, **_CHAT, **_SIDEBAR, **_WINDOW, **_SETTINGS, **_HELP}
+ZH_CN: dict[str, str] = {**_MENUS, **_CHAT, **_SIDEBAR, **_WINDOW, **_SETTINGS, **_HELP,
+                        **MODELS_ZH}

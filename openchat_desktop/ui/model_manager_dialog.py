@@ -28,17 +28,23 @@ from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.downloads import DownloadService
 from openchat_desktop.services.model_catalog import ModelCatalogService
 from openchat_desktop.services.settings_bridge import SettingsBridge
+from openchat_desktop.ui.i18n import N_, Translator
 from openchat_desktop.ui.model_manager_catalog import CatalogTab
 from openchat_desktop.ui.model_manager_downloads import DownloadsTab
 from openchat_desktop.ui.model_manager_installed import InstalledTab
 from openchat_desktop.ui.model_manager_search import SearchTab
-from openchat_desktop.ui.model_manager_widgets import Button, InlineNotice, ask
+from openchat_desktop.ui.model_manager_widgets import Button, InlineNotice, Tr, ask, untranslated
 
 TABS = ("installed", "catalog", "search", "downloads")
+TAB_TITLES = (N_("Installed"), N_("Catalog"), N_("Search"), N_("Downloads"))
 
 
 class ModelManagerContext(Protocol):
-    """What the window needs from the app context (``AppContext`` members of these names)."""
+    """What the window needs from the app context (``AppContext`` members of these names).
+
+    An ``i18n`` member (a ``Translator``), where there is one, puts the window in the app's
+    language and switches it live.
+    """
 
     settings: SettingsBridge
     downloads: DownloadService
@@ -55,29 +61,43 @@ class ModelManagerDialog(QDialog):
     model_chosen = Signal(str)
 
     def __init__(self, settings: SettingsBridge, downloads: DownloadService,
-                 model_catalog: ModelCatalogService, parent: QWidget | None = None) -> None:
+                 model_catalog: ModelCatalogService, parent: QWidget | None = None, *,
+                 i18n: Translator | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Model Manager")
         self.setAcceptDrops(True)
         self.resize(980, 600)
         self._settings = settings
         self._downloads, self._catalog = downloads, model_catalog
-        self.installed_tab = InstalledTab(model_catalog)
-        self.catalog_tab = CatalogTab(model_catalog, downloads)
-        self.search_tab = SearchTab(model_catalog)
-        self.downloads_tab = DownloadsTab(downloads)
+        self._i18n = i18n
+        tr = self._tr = i18n.tr if i18n is not None else untranslated
+        self.installed_tab = InstalledTab(model_catalog, tr=tr)
+        self.catalog_tab = CatalogTab(model_catalog, downloads, tr=tr)
+        self.search_tab = SearchTab(model_catalog, tr=tr)
+        self.downloads_tab = DownloadsTab(downloads, tr=tr)
         self.notice = InlineNotice()
         self.tabs = QTabWidget()
-        for tab, title in ((self.installed_tab, "Installed"), (self.catalog_tab, "Catalog"),
-                           (self.search_tab, "Search"), (self.downloads_tab, "Downloads")):
-            self.tabs.addTab(tab, title)
+        for tab in (self.installed_tab, self.catalog_tab, self.search_tab, self.downloads_tab):
+            self.tabs.addTab(tab, "")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self._close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
         self._connect()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Put the window, its tabs and their rows in the current language."""
+        tr = self._tr
+        self.setWindowTitle(tr("Model Manager"))
+        self._close_button.setText(tr("Close"))
+        for index, title in enumerate(TAB_TITLES):
+            self.tabs.setTabText(index, tr(title))
+        for tab in (self.installed_tab, self.catalog_tab, self.search_tab, self.downloads_tab):
+            tab.retranslate()
+        self._on_download_state_changed(0, "")
 
     def _connect(self) -> None:
         self.installed_tab.model_chosen.connect(self._on_installed_model_chosen)
@@ -86,7 +106,8 @@ class ModelManagerDialog(QDialog):
         self._downloads.finished.connect(self._on_download_finished)
         self._downloads.state_changed.connect(self._on_download_state_changed)
         self._settings.changed.connect(self._on_settings_changed)
-        self._on_download_state_changed(0, "")
+        if self._i18n is not None:
+            self._i18n.language_changed.connect(self._on_language_changed)
 
     def show_tab(self, name: str) -> None:
         """Bring a tab to the front: "installed", "catalog", "search" or "downloads"."""
@@ -122,7 +143,8 @@ class ModelManagerDialog(QDialog):
         try:
             self._downloads.pull(repo, filename)
         except OpenChatError as exc:
-            self.notice.show_message(f"Not downloaded: {exc}", "error")
+            self.notice.show_message(self._tr("Not downloaded: {reason}").format(reason=exc),
+                                     "error")
             return
         self.notice.clear()
         self.show_tab("downloads")
@@ -132,11 +154,16 @@ class ModelManagerDialog(QDialog):
         if key.startswith("hub."):  # a mirror or proxy typed in after "No connection"
             self.search_tab.retry_if_failed()
 
+    @Slot(str)
+    def _on_language_changed(self, _language: str) -> None:
+        self.retranslate()
+
     @Slot(int, str)
     def _on_download_state_changed(self, _item_id: int, _state: str) -> None:
         active = self._downloads.active_count()
         self.tabs.setTabText(TABS.index("downloads"),
-                             f"Downloads ({active})" if active else "Downloads")
+                             self._tr("Downloads ({count})").format(count=active) if active
+                             else self._tr("Downloads"))
 
     @Slot(int, str)
     def _on_download_finished(self, _item_id: int, _path: str) -> None:
@@ -160,7 +187,7 @@ def open_model_manager(context: ModelManagerContext, parent: QWidget | None = No
     dialog = parent.findChild(ModelManagerDialog) if parent is not None else None
     if dialog is None:
         dialog = ModelManagerDialog(context.settings, context.downloads, context.model_catalog,
-                                    parent)
+                                    parent, i18n=getattr(context, "i18n", None))
         if on_model_chosen is not None:
             dialog.model_chosen.connect(on_model_chosen)
     dialog.show()
@@ -170,19 +197,19 @@ def open_model_manager(context: ModelManagerContext, parent: QWidget | None = No
 
 
 def offer_download(parent: QWidget | None, entry: CatalogEntry,
-                   download_service: DownloadService) -> bool:
+                   download_service: DownloadService, *, tr: Tr = untranslated) -> bool:
     """Ask whether to download a catalog model that is not installed; True if it started."""
-    text = (f"{entry.id} is not installed.\n\nDownload {entry.file} "
-            f"({format_size(entry.size_bytes)}) from {entry.repo}? You can keep chatting "
-            "while it downloads; see Models → Model Manager → Downloads.")
-    answer = ask(parent, "Download model", text,
-                 {Button.Yes: "Download", Button.No: "Not now"}, Button.Yes)
+    text = tr("{name} is not installed.\n\nDownload {file} ({size}) from {repo}? You can keep "
+              "chatting while it downloads; see Models → Model Manager → Downloads.").format(
+        name=entry.id, file=entry.file, size=format_size(entry.size_bytes), repo=entry.repo)
+    answer = ask(parent, tr("Download model"), text,
+                 {Button.Yes: tr("Download"), Button.No: tr("Not now")}, Button.Yes)
     if answer != Button.Yes:
         return False
     try:
         download_service.pull(entry.repo, entry.file)
     except OpenChatError as exc:
-        ask(parent, "Download model", str(exc), {Button.Ok: "OK"}, Button.Ok,
+        ask(parent, tr("Download model"), str(exc), {Button.Ok: tr("OK")}, Button.Ok,
             QMessageBox.Icon.Warning)
         return False
     return True

@@ -20,13 +20,23 @@ from PySide6.QtWidgets import (
 from openchat_desktop.core.download_types import DownloadProgress
 from openchat_desktop.core.sizes import format_duration, format_size, format_speed
 from openchat_desktop.services.downloads import DownloadItem, DownloadService
-from openchat_desktop.ui.model_manager_widgets import Button, ask, cell, make_table
+from openchat_desktop.ui.i18n import N_
+from openchat_desktop.ui.model_manager_widgets import (
+    Button,
+    Tr,
+    ask,
+    cell,
+    make_table,
+    untranslated,
+)
 
-COLUMNS = ("File", "Progress", "Done / Total", "Speed", "Time left", "", "State")
+COLUMNS = (N_("File"), N_("Progress"), N_("Done / Total"), N_("Speed"), N_("Time left"), "",
+           N_("State"))
 PROGRESS, ACTIONS, STATE = 1, 5, 6
-STATE_TEXT = {"queued": "Queued", "starting": "Starting…", "downloading": "Downloading",
-              "retrying": "Retrying", "verifying": "Verifying…", "paused": "Paused",
-              "cancelled": "Cancelled", "done": "Done", "failed": "Failed"}
+STATE_TEXT = {"queued": N_("Queued"), "starting": N_("Starting…"),
+              "downloading": N_("Downloading"), "retrying": N_("Retrying"),
+              "verifying": N_("Verifying…"), "paused": N_("Paused"),
+              "cancelled": N_("Cancelled"), "done": N_("Done"), "failed": N_("Failed")}
 _RUNNING = {"queued", "starting", "downloading", "retrying", "verifying"}
 _OVER = {"done", "cancelled"}
 ERROR_COLOUR = "#b3261e"
@@ -35,19 +45,23 @@ ERROR_COLOUR = "#b3261e"
 class DownloadRowActions(QWidget):
     """The Pause, Resume and Cancel buttons of one row. Signals: none (buttons only)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, tr: Tr = untranslated) -> None:
         super().__init__(parent)
-        self.pause, self.resume = QPushButton("Pause"), QPushButton("Resume")
-        self.cancel = QPushButton("Cancel…")
+        self._tr = tr
+        self.pause, self.resume = QPushButton(tr("Pause")), QPushButton(tr("Resume"))
+        self.cancel = QPushButton(tr("Cancel…"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 0, 2, 0)
         for button in (self.pause, self.resume, self.cancel):
             layout.addWidget(button)
 
     def show_state(self, state: str) -> None:
+        tr = self._tr
+        self.pause.setText(tr("Pause"))
+        self.cancel.setText(tr("Cancel…"))
         self.pause.setEnabled(state in _RUNNING)
         self.resume.setEnabled(state in ("paused", "failed"))
-        self.resume.setText("Retry" if state == "failed" else "Resume")
+        self.resume.setText(tr("Retry") if state == "failed" else tr("Resume"))
         self.cancel.setEnabled(state not in _OVER)
 
 
@@ -57,15 +71,16 @@ class DownloadsTab(QWidget):
     Signals: none; it drives the ``DownloadService`` directly.
     """
 
-    def __init__(self, downloads: DownloadService, parent: QWidget | None = None) -> None:
+    def __init__(self, downloads: DownloadService, parent: QWidget | None = None, *,
+                 tr: Tr = untranslated) -> None:
         super().__init__(parent)
-        self._downloads = downloads
+        self._downloads, self._tr = downloads, tr
         self._rows: dict[int, int] = {}  # download id -> table row
-        self.table = make_table(COLUMNS)
+        self.table = make_table(COLUMNS, tr=tr)
         self.table.horizontalHeader().setMinimumSectionSize(70)
         self.table.setAlternatingRowColors(False)  # reason lines would break the stripes
-        self.empty = QLabel("No downloads yet. Download a model from the Catalog or Search tab.")
-        self.clear_button = QPushButton("Clear finished")
+        self.empty = QLabel()
+        self.clear_button = QPushButton()
         self.clear_button.clicked.connect(self._on_clear_clicked)
         footer = QHBoxLayout()
         footer.addWidget(self.empty)
@@ -77,7 +92,16 @@ class DownloadsTab(QWidget):
         downloads.added.connect(self._on_download_added)
         downloads.progress.connect(self._on_download_progress)
         downloads.state_changed.connect(self._on_download_state_changed)
-        for item in downloads.items():
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Put the labels and every row in the current language."""
+        tr = self._tr
+        self.table.setHorizontalHeaderLabels([tr(text) if text else "" for text in COLUMNS])
+        self.empty.setText(tr("No downloads yet. Download a model from the Catalog or Search "
+                              "tab."))
+        self.clear_button.setText(tr("Clear finished"))
+        for item in self._downloads.items():
             self._show(item)
         self._update_footer()
 
@@ -125,14 +149,14 @@ class DownloadsTab(QWidget):
                      else 1000)
         bar.setValue(int((progress.fraction or 0.0) * 1000))
         percent = f"{(progress.fraction or 0.0) * 100:.0f}%" if progress.total else ""
-        bar.setFormat("failed" if item.state == "failed" else percent)
+        bar.setFormat(self._tr("failed") if item.state == "failed" else percent)
         self.table.setItem(row, 2, cell(_amounts(progress), align_right=True))
         running = item.state in ("downloading", "retrying")
         self.table.setItem(row, 3, cell(format_speed(progress.speed) if running else "",
                                         align_right=True))
         self.table.setItem(row, 4, cell(format_duration(progress.eta) if running else "",
                                         align_right=True))
-        state = cell(STATE_TEXT.get(item.state, item.state))
+        state = cell(self._tr(STATE_TEXT.get(item.state, item.state)))
         if item.state == "failed":
             state.setForeground(QColor(ERROR_COLOUR))
         self.table.setItem(row, STATE, state)
@@ -160,7 +184,7 @@ class DownloadsTab(QWidget):
         bar.setTextVisible(True)
         bar.setMinimumWidth(150)
         self.table.setCellWidget(row, PROGRESS, bar)
-        actions = DownloadRowActions()
+        actions = DownloadRowActions(tr=self._tr)
         actions.pause.clicked.connect(lambda: self._downloads.pause(item.id))
         actions.resume.clicked.connect(lambda: self._downloads.resume(item.id))
         actions.cancel.clicked.connect(lambda: self._on_cancel_clicked(item))
@@ -168,12 +192,14 @@ class DownloadsTab(QWidget):
         return row
 
     def _on_cancel_clicked(self, item: DownloadItem) -> None:
-        answer = ask(self, "Cancel download",
-                     f"Stop downloading {item.name}?\n\nKeep the partial file to continue "
-                     "later (downloading it again resumes where it stopped), or delete it to "
-                     "free the space now.",
-                     {Button.Save: "Keep partial file", Button.Discard: "Delete partial file",
-                      Button.Cancel: "Don't cancel"}, Button.Save)
+        tr = self._tr
+        text = tr("Stop downloading {name}?\n\nKeep the partial file to continue later "
+                  "(downloading it again resumes where it stopped), or delete it to free the "
+                  "space now.").format(name=item.name)
+        answer = ask(self, tr("Cancel download"), text,
+                     {Button.Save: tr("Keep partial file"),
+                      Button.Discard: tr("Delete partial file"),
+                      Button.Cancel: tr("Don't cancel")}, Button.Save)
         if answer in (Button.Save, Button.Discard):
             self._downloads.cancel(item.id, keep_partial=answer == Button.Save)
 

@@ -20,11 +20,23 @@ from PySide6.QtWidgets import (
 from openchat_desktop.core.model_library import InstalledModel
 from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.model_catalog import ModelCatalogService
-from openchat_desktop.ui.model_manager_widgets import InlineNotice, cell, confirm, make_table
+from openchat_desktop.ui.i18n import N_
+from openchat_desktop.ui.model_manager_widgets import (
+    InlineNotice,
+    Tr,
+    cell,
+    confirm,
+    make_table,
+    untranslated,
+)
 
-SOURCES = {"starter": "Starter model", "downloaded": "Downloaded", "imported": "Imported",
-           "hf-cache": "Hugging Face cache", "folder": "Extra folder"}
-GGUF_FILTER = "GGUF models (*.gguf);;All files (*)"
+SOURCES = {"starter": N_("Starter model"), "downloaded": N_("Downloaded"),
+           "imported": N_("Imported"), "hf-cache": N_("Hugging Face cache"),
+           "folder": N_("Extra folder")}
+COLUMNS = (N_("Name"), N_("Size"), N_("Source"), N_("Path"))
+BUTTONS = {"details": N_("Details"), "use": N_("Use for this chat"), "delete": N_("Delete…"),
+           "import": N_("Import…"), "folder": N_("Add folder…"),
+           "open": N_("Open models folder")}
 
 
 class InstalledTab(QWidget):
@@ -36,22 +48,32 @@ class InstalledTab(QWidget):
 
     model_chosen = Signal(str)
 
-    def __init__(self, catalog: ModelCatalogService, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: ModelCatalogService, parent: QWidget | None = None, *,
+                 tr: Tr = untranslated) -> None:
         super().__init__(parent)
-        self._catalog = catalog
+        self._catalog, self._tr = catalog, tr
         self._models: list[InstalledModel] = []
-        self.table = make_table(("Name", "Size", "Source", "Path"))
+        self._used: int | None = None
+        self.table = make_table(COLUMNS, tr=tr)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep the file name
-        self.details = QPlainTextEdit(readOnly=True,
-                                      placeholderText="Select a model and press Details.")
+        self.details = QPlainTextEdit(readOnly=True)
         self.details.setMaximumHeight(130)
         self.notice = InlineNotice()
         self.summary = QLabel()
-        self.buttons = {key: QPushButton(text) for key, text in (
-            ("details", "Details"), ("use", "Use for this chat"), ("delete", "Delete…"),
-            ("import", "Import…"), ("folder", "Add folder…"), ("open", "Open models folder"))}
+        self.buttons = {key: QPushButton() for key in BUTTONS}
         self._lay_out()
         self._connect()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Put the labels and the rows in the current language."""
+        tr = self._tr
+        self.table.setHorizontalHeaderLabels([tr(text) for text in COLUMNS])
+        self.details.setPlaceholderText(tr("Select a model and press Details."))
+        for key, text in BUTTONS.items():
+            self.buttons[key].setText(tr(text))
+        if self._used is not None:
+            self._on_catalog_installed_changed(self._models, self._used)
         self._on_table_selection_changed()
 
     @property
@@ -65,7 +87,7 @@ class InstalledTab(QWidget):
     def import_files(self, paths: list[str]) -> None:
         """Validate and import GGUF files (drag and drop lands here too)."""
         for path in paths:
-            self.notice.show_message(f"Checking {Path(path).name}…")
+            self.notice.show_message(self._tr("Checking {name}…").format(name=Path(path).name))
             self._catalog.import_file(path)
 
     def _lay_out(self) -> None:
@@ -101,21 +123,23 @@ class InstalledTab(QWidget):
 
     @Slot(list, int)
     def _on_catalog_installed_changed(self, models: list[InstalledModel], used: int) -> None:
-        chosen = self.selected_model()
-        self._models = list(models)
+        chosen, tr = self.selected_model(), self._tr
+        self._models, self._used = list(models), used
         self.table.setRowCount(len(models))
         for row, model in enumerate(models):
             for column, item in enumerate((
                     cell(model.name, model.spec or model.name),
                     cell(format_size(model.size_bytes), align_right=True),
-                    cell(SOURCES.get(model.source, model.source), model.repo or ""),
+                    cell(tr(SOURCES.get(model.source, model.source)), model.repo or ""),
                     cell(str(model.path)))):
                 self.table.setItem(row, column, item)
             if chosen is not None and model.path == chosen.path:
                 self.table.selectRow(row)
-        count = f"{len(models)} model{'s' if len(models) != 1 else ''}"
-        self.summary.setText(f"{count} · {format_size(used)} used in the models folder "
-                             f"({self._catalog.models_dir})")
+        summary = tr("1 model · {used} used in the models folder ({folder})") \
+            if len(models) == 1 else \
+            tr("{count} models · {used} used in the models folder ({folder})")
+        self.summary.setText(summary.format(count=len(models), used=format_size(used),
+                                            folder=self._catalog.models_dir))
         self._on_table_selection_changed()
 
     @Slot()
@@ -125,7 +149,7 @@ class InstalledTab(QWidget):
             self.buttons[key].setEnabled(model is not None)
         if model is not None and model.source == "starter":
             self.buttons["delete"].setEnabled(False)
-            self.buttons["delete"].setToolTip("The starter model ships with the app")
+            self.buttons["delete"].setToolTip(self._tr("The starter model ships with the app"))
         else:
             self.buttons["delete"].setToolTip("")
 
@@ -133,7 +157,7 @@ class InstalledTab(QWidget):
     def _on_details_clicked(self) -> None:
         model = self.selected_model()
         if model is not None:
-            self.details.setPlainText(f"Reading {model.name}…")
+            self.details.setPlainText(self._tr("Reading {name}…").format(name=model.name))
             self._catalog.inspect(str(model.path))
 
     @Slot()
@@ -147,15 +171,17 @@ class InstalledTab(QWidget):
         model = self.selected_model()
         if model is None or model.source == "starter":
             return
+        tr = self._tr
         if self._owned(model):
-            text = (f"Delete {model.name}?\n\nThe file ({format_size(model.size_bytes)}) is "
-                    "removed from disk. You can download it again later.")
-            agreed = confirm(self, "Delete model", text, "Delete")
+            text = tr("Delete {name}?\n\nThe file ({size}) is removed from disk. You can "
+                      "download it again later.").format(
+                name=model.name, size=format_size(model.size_bytes))
+            agreed = confirm(self, tr("Delete model"), text, tr("Delete"), tr)
         else:
-            text = (f"Remove {model.name} from the list?\n\nIt lives outside OpenChat's models "
-                    "folder, so OpenChat only forgets it: the file is not deleted and stays at"
-                    f"\n{model.path}")
-            agreed = confirm(self, "Forget model", text, "Forget")
+            text = tr("Remove {name} from the list?\n\nIt lives outside OpenChat's models "
+                      "folder, so OpenChat only forgets it: the file is not deleted and stays "
+                      "at\n{path}").format(name=model.name, path=model.path)
+            agreed = confirm(self, tr("Forget model"), text, tr("Forget"), tr)
         if agreed:
             self._catalog.delete(model)
 
@@ -170,18 +196,22 @@ class InstalledTab(QWidget):
 
     @Slot()
     def _on_import_clicked(self) -> None:
-        paths, _filter = QFileDialog.getOpenFileNames(self, "Import GGUF models",
-                                                      str(Path.home()), GGUF_FILTER)
+        tr = self._tr
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self, tr("Import GGUF models"), str(Path.home()),
+            tr("GGUF models (*.gguf)") + ";;" + tr("All files (*)"))
         self.import_files(list(paths))
 
     @Slot()
     def _on_folder_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models",
+        tr = self._tr
+        folder = QFileDialog.getExistingDirectory(self, tr("Add a folder of GGUF models"),
                                                   str(Path.home()))
         if folder and not self._catalog.add_folder(folder):
-            self.notice.show_message(f"{folder} is already listed.")
+            self.notice.show_message(tr("{folder} is already listed.").format(folder=folder))
         elif folder:
-            self.notice.show_message(f"Models in {folder} are now listed and used in place.")
+            self.notice.show_message(tr("Models in {folder} are now listed and used in "
+                                        "place.").format(folder=folder))
 
     @Slot()
     def _on_open_clicked(self) -> None:
@@ -191,7 +221,8 @@ class InstalledTab(QWidget):
 
     @Slot(str, list)
     def _on_catalog_details_ready(self, path: str, lines: list[str]) -> None:
-        self.details.setPlainText("\n".join([*lines, f"Path: {path}"]))
+        self.details.setPlainText("\n".join([*lines, self._tr("Path: {path}").format(
+            path=path)]))
 
     @Slot(str, str)
     def _on_catalog_details_failed(self, _path: str, message: str) -> None:
@@ -199,18 +230,21 @@ class InstalledTab(QWidget):
 
     @Slot(object)
     def _on_catalog_imported(self, model: InstalledModel) -> None:
-        self.notice.show_message(f"Imported {model.name} ({format_size(model.size_bytes)}); "
-                                 "it is used where it is.")
+        self.notice.show_message(self._tr("Imported {name} ({size}); it is used where it "
+                                          "is.").format(name=model.name,
+                                                        size=format_size(model.size_bytes)))
 
     @Slot(str, str)
     def _on_catalog_import_failed(self, _path: str, message: str) -> None:
-        self.notice.show_message(f"Not imported: {message}", "error")
+        self.notice.show_message(self._tr("Not imported: {reason}").format(reason=message),
+                                 "error")
 
     @Slot(str)
     def _on_catalog_deleted(self, path: str) -> None:
-        self.notice.show_message(f"Removed {Path(path).name}.")
+        self.notice.show_message(self._tr("Removed {name}.").format(name=Path(path).name))
         self.details.clear()
 
     @Slot(str, str)
     def _on_catalog_delete_failed(self, _path: str, message: str) -> None:
-        self.notice.show_message(f"Not removed: {message}", "error")
+        self.notice.show_message(self._tr("Not removed: {reason}").format(reason=message),
+                                 "error")

@@ -28,9 +28,17 @@ from openchat_desktop.core.hub import RemoteFile, RepoHit
 from openchat_desktop.core.model_library import download_target
 from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.model_catalog import ModelCatalogService
-from openchat_desktop.ui.model_manager_widgets import InlineNotice, cell, make_table
+from openchat_desktop.ui.i18n import N_
+from openchat_desktop.ui.model_manager_widgets import (
+    InlineNotice,
+    Tr,
+    cell,
+    make_table,
+    untranslated,
+)
 
 BUSY_DELAY_MS = 600
+FILE_COLUMNS = (N_("File"), N_("Size"), "")
 
 
 class SearchTab(QWidget):
@@ -42,22 +50,31 @@ class SearchTab(QWidget):
 
     download_requested = Signal(str, str)
 
-    def __init__(self, catalog: ModelCatalogService, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: ModelCatalogService, parent: QWidget | None = None, *,
+                 tr: Tr = untranslated) -> None:
         super().__init__(parent)
-        self._catalog = catalog
+        self._catalog, self._tr = catalog, tr
         self._retry: Callable[[], None] | None = None
         self.files: list[RemoteFile] = []
-        self.query = QLineEdit(placeholderText="Search the Hub for GGUF models, e.g. qwen2.5 "
-                                               "1.5b instruct", clearButtonEnabled=True)
-        self.search_button = QPushButton("Search")
+        self.query = QLineEdit(clearButtonEnabled=True)
+        self.search_button = QPushButton()
         self.notice = InlineNotice()
         self.repos = QListWidget()
-        self.files_label = QLabel("Choose a repository to see its files.")
-        self.files_table = make_table(("File", "Size", ""), stretch=0)
+        self.files_label = QLabel(tr("Choose a repository to see its files."))
+        self.files_table = make_table(FILE_COLUMNS, stretch=0, tr=tr)
         self._busy = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
         self._busy_text = ""
         self._lay_out()
         self._connect()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Put the fixed labels in the current language (results keep theirs until redrawn)."""
+        tr = self._tr
+        self.query.setPlaceholderText(tr("Search the Hub for GGUF models, e.g. qwen2.5 1.5b "
+                                         "instruct"))
+        self.search_button.setText(tr("Search"))
+        self.files_table.setHorizontalHeaderLabels([tr(t) if t else "" for t in FILE_COLUMNS])
 
     def _lay_out(self) -> None:
         bar = QHBoxLayout()
@@ -109,15 +126,17 @@ class SearchTab(QWidget):
         text = self.query.text().strip()
         if text:
             self._show_repos([])  # results always belong to the query in the box
-            self._run(lambda: self._catalog.search(text), f"Searching {self._catalog.endpoint}…")
+            self._run(lambda: self._catalog.search(text), self._tr("Searching {endpoint}…")
+                      .format(endpoint=self._catalog.endpoint))
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_repo_selected(self, item: QListWidgetItem | None, _old: object) -> None:
         if item is not None:
             repo = str(item.data(Qt.ItemDataRole.UserRole))
-            self.files_label.setText(f"Files in {repo}")
+            self.files_label.setText(self._tr("Files in {repo}").format(repo=repo))
             self.files_table.setRowCount(0)
-            self._run(lambda: self._catalog.list_files(repo), f"Listing the files of {repo}…")
+            self._run(lambda: self._catalog.list_files(repo),
+                      self._tr("Listing the files of {repo}…").format(repo=repo))
 
     def retry_if_failed(self) -> None:
         """Ask again if the last query failed (the Hub settings just changed)."""
@@ -138,15 +157,16 @@ class SearchTab(QWidget):
         self._settled()
         self._show_repos(hits)
         if not hits:
-            self.notice.show_message(f"No GGUF models found for “{query}”.")
+            self.notice.show_message(self._tr("No GGUF models found for “{query}”.").format(
+                query=query))
 
     def _show_repos(self, hits: list[RepoHit]) -> None:
         self.repos.clear()
         self.files = []
         self.files_table.setRowCount(0)
-        self.files_label.setText("Choose a repository to see its files.")
+        self.files_label.setText(self._tr("Choose a repository to see its files."))
         for hit in hits:
-            gated = "   (gated: needs an access token)" if hit.gated else ""
+            gated = "   " + self._tr("(gated: needs an access token)") if hit.gated else ""
             item = QListWidgetItem(f"{hit.repo_id}\n↓ {hit.downloads:,}   ♥ {hit.likes:,}{gated}")
             item.setData(Qt.ItemDataRole.UserRole, hit.repo_id)
             self.repos.addItem(item)
@@ -155,11 +175,13 @@ class SearchTab(QWidget):
     def _on_catalog_files_listed(self, repo: str, files: list[RemoteFile]) -> None:
         self._settled()
         self.files = list(files)
-        self.files_label.setText(f"{len(files)} GGUF file{'s' if len(files) != 1 else ''} "
-                                 f"in {repo}")
+        label = self._tr("1 GGUF file in {repo}") if len(files) == 1 else \
+            self._tr("{count} GGUF files in {repo}")
+        self.files_label.setText(label.format(count=len(files), repo=repo))
         self.files_table.setRowCount(len(files))
         for row, remote in enumerate(files):
-            size = format_size(remote.size) if remote.size is not None else "unknown"
+            size = format_size(remote.size) if remote.size is not None else \
+                self._tr("unknown")
             self.files_table.setItem(row, 0, cell(PurePosixPath(remote.path).name, remote.path))
             self.files_table.setItem(row, 1, cell(size, align_right=True))
             self.files_table.setCellWidget(row, 2, self._download_button(remote))
@@ -169,7 +191,7 @@ class SearchTab(QWidget):
             installed = download_target(remote.repo, remote.path).exists()
         except HubError:  # a name the app could not save under; the download will say so
             installed = False
-        button = QPushButton("Installed" if installed else "Download")
+        button = QPushButton(self._tr("Installed") if installed else self._tr("Download"))
         button.setEnabled(not installed)
         button.clicked.connect(lambda: self.download_requested.emit(remote.repo, remote.path))
         return button
@@ -177,9 +199,9 @@ class SearchTab(QWidget):
     @Slot(str)
     def _on_catalog_offline(self, message: str) -> None:
         self._settled()
-        self.notice.show_message(message, "error", "Retry")
+        self.notice.show_message(message, "error", self._tr("Retry"))
 
     @Slot(str)
     def _on_catalog_hub_failed(self, message: str) -> None:
         self._settled()
-        self.notice.show_message(message, "error", "Retry")
+        self.notice.show_message(message, "error", self._tr("Retry"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -19,11 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from openchat_desktop.ui.i18n import N_
+
 # Badge colours (background, text) that stay readable on light and dark palettes.
 FIT_COLOURS = {"fits": ("#d8f0dd", "#1d5e2c"), "tight": ("#fdf0c8", "#6b4e00"),
                "too big": ("#f8d9dc", "#7c1d27")}
-FIT_TIPS = {"fits": "Should run comfortably", "tight": "Will run, but may slow other programs",
-            "too big": "Probably too big for this computer"}
+FIT_LABELS = {"fits": N_("fits"), "tight": N_("tight"), "too big": N_("too big")}
+FIT_TIPS = {"fits": N_("Should run comfortably"),
+            "tight": N_("Will run, but may slow other programs"),
+            "too big": N_("Probably too big for this computer")}
 _NOTICE_STYLES = {
     "error": "background:#f8d9dc; color:#5c1018; border:1px solid #e5a3aa; border-radius:4px;",
     "info": "background:palette(alternate-base); border:1px solid palette(mid); "
@@ -31,12 +35,19 @@ _NOTICE_STYLES = {
 }
 
 Button = QMessageBox.StandardButton
+Tr = Callable[[str], str]  # ``Translator.tr``: English source text -> the current language
 
 
-def make_table(headers: Sequence[str], stretch: int = -1) -> QTableWidget:
+def untranslated(text: str) -> str:
+    """The English text as it is (the tabs' default when no translator is given)."""
+    return text
+
+
+def make_table(headers: Sequence[str], stretch: int = -1, tr: Tr = untranslated
+               ) -> QTableWidget:
     """A read-only table that selects whole rows; column ``stretch`` takes the spare width."""
     table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
+    table.setHorizontalHeaderLabels([tr(text) if text else "" for text in headers])
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -57,9 +68,9 @@ def cell(text: str, tooltip: str = "", align_right: bool = False) -> QTableWidge
     return item
 
 
-def fit_cell(fit: str) -> QTableWidgetItem:
+def fit_cell(fit: str, tr: Tr = untranslated) -> QTableWidgetItem:
     """The fit badge: "fits", "tight" or "too big" on a coloured background."""
-    item = cell(fit, FIT_TIPS.get(fit, fit))
+    item = cell(tr(FIT_LABELS.get(fit, fit)), tr(FIT_TIPS.get(fit, fit)))
     background, text = FIT_COLOURS.get(fit, ("#ffffff", "#000000"))
     item.setBackground(QColor(background))
     item.setForeground(QColor(text))
@@ -125,7 +136,8 @@ def ask(parent: QWidget | None, title: str, text: str, buttons: dict[Button, str
         return Button.Cancel
 
 
-def confirm(parent: QWidget | None, title: str, text: str, action: str) -> bool:
+def confirm(parent: QWidget | None, title: str, text: str, action: str,
+            tr: Tr = untranslated) -> bool:
     """An OK/Cancel question whose OK button says what will happen ("Delete")."""
-    return ask(parent, title, text, {Button.Ok: action, Button.Cancel: "Cancel"},
+    return ask(parent, title, text, {Button.Ok: action, Button.Cancel: tr("Cancel")},
                Button.Cancel, QMessageBox.Icon.Warning) == Button.Ok

@@ -3,22 +3,35 @@
 The list comes from ``core.model_library.list_installed`` on a background thread (it stats
 files, and the Hugging Face cache can be large). A file picked with "Browse…" or dropped on the
 window is checked by reading its GGUF header, also off the GUI thread, before it is used.
+
+Below a separator come the catalog models that are not installed ("Download: …"). The catalog
+is read with ``core.catalog.load_catalog`` (a small JSON file), so the list costs no Hub client
+at start-up; the model services are made only when the user picks one of those entries.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
+from openchat_desktop.core.catalog import CatalogEntry, load_catalog
 from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.gguf_info import read_gguf_info
-from openchat_desktop.core.model_library import InstalledModel, list_installed
+from openchat_desktop.core.model_library import InstalledModel, download_target, list_installed
+from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.services.messages import one_line_reason
 from openchat_desktop.services.tasks import run_in_background
 from openchat_desktop.ui.context import AppContext
+
+if TYPE_CHECKING:
+    from openchat_desktop.ui.context import ModelServices
+
+OFFER_ROLE = Qt.ItemDataRole.UserRole + 1  # the CatalogEntry of a "Download: …" item
+Listing = tuple[list[InstalledModel], list[CatalogEntry]]
 
 
 def dropped_model(mime: QMimeData) -> str | None:
@@ -29,8 +42,23 @@ def dropped_model(mime: QMimeData) -> str | None:
     return None
 
 
+def list_choices(extra_dirs: list[str]) -> Listing:
+    """The installed models, and the catalog models not installed (run off the GUI thread)."""
+    models = list_installed(extra_dirs)
+    try:
+        entries = load_catalog()
+    except OpenChatError:  # a damaged catalog only costs the download offers
+        entries = []
+    specs = {model.spec.lower() for model in models if model.spec}
+    starter = any(model.source == "starter" for model in models)
+    missing = [entry for entry in entries
+               if entry.spec.lower() not in specs and not (entry.starter and starter)
+               and not download_target(entry.repo, entry.file).exists()]
+    return models, missing
+
+
 class ModelPicker(QWidget):
-    """A combo box of installed models plus a "Browse…" button.
+    """A combo box of installed models, then catalog models to download, and "Browse…".
 
     Signals: none; the choice goes to the session as the conversation's ``model.path``.
     """
@@ -39,6 +67,8 @@ class ModelPicker(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self._models: list[InstalledModel] = []
+        self._offers: list[CatalogEntry] = []
+        self._awaited: dict[str, int | None] = {}  # download target -> conversation id
         self._choice: str | None = None
         self.combo = QComboBox(self)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -52,12 +82,25 @@ class ModelPicker(QWidget):
         self.browse_button.clicked.connect(self._on_browse_button_clicked)
         self.retranslate()
         self.reload()
+        ctx.when_model_services(self._follow)
 
     def reload(self) -> None:
-        """List the installed models again (in the background)."""
+        """List the installed models and the download offers again (in the background)."""
         dirs = list(self._ctx.settings.get("models.extra_dirs") or [])
-        run_in_background(lambda: list_installed(dirs), self._on_models_listed,
+        run_in_background(lambda: list_choices(dirs), self._on_models_listed,
                           lambda exc: self._ctx.bus.show_warning(one_line_reason(exc)))
+
+    def offer(self, entry: CatalogEntry) -> bool:
+        """Ask to download ``entry``; once it is in, it becomes this conversation's model if
+        the user is still on it. True if the download started."""
+        from openchat_desktop.ui.model_manager_dialog import offer_download  # the Hub client
+
+        downloads = self._ctx.model_services().downloads
+        if not offer_download(self, entry, downloads, tr=self._ctx.i18n.tr):
+            return False
+        target = str(download_target(entry.repo, entry.file))
+        self._awaited[target] = self._ctx.session.current_id
+        return True
 
     def show_choice(self, path: str | None) -> None:
         """Select the conversation's model (``None``: the app default)."""
@@ -93,6 +136,14 @@ class ModelPicker(QWidget):
             combo.setItemData(combo.count() - 1, str(model.path), Qt.ItemDataRole.ToolTipRole)
         if self._choice and combo.findData(self._choice) < 0:
             combo.addItem(Path(self._choice).stem, self._choice)
+        if self._offers:
+            combo.insertSeparator(combo.count())
+        for entry in self._offers:
+            combo.addItem(tr("Download: {name} ({size})").format(
+                name=entry.id, size=format_size(entry.size_bytes)), "")
+            combo.setItemData(combo.count() - 1, entry, OFFER_ROLE)
+            combo.setItemData(combo.count() - 1, f"{entry.description}\n{entry.spec}",
+                              Qt.ItemDataRole.ToolTipRole)
         combo.setCurrentIndex(max(0, combo.findData(self._choice or "")))
         combo.blockSignals(False)
 
@@ -107,15 +158,39 @@ class ModelPicker(QWidget):
         self.show_choice(path)
         session.ensure_model_loaded()
 
-    @Slot(list)
-    def _on_models_listed(self, models: list[InstalledModel]) -> None:
-        self._models = models
+    def _follow(self, services: ModelServices) -> None:
+        """Keep the list current as downloads finish and models are deleted."""
+        services.downloads.finished.connect(self._on_download_finished)
+        services.model_catalog.deleted.connect(self._on_model_deleted)
+        services.model_catalog.imported.connect(self._on_model_imported)
+
+    def _on_models_listed(self, listing: Listing) -> None:
+        self._models, self._offers = listing
         self._fill()
 
     @Slot(int)
     def _on_combo_activated(self, index: int) -> None:
+        entry = self.combo.itemData(index, OFFER_ROLE)
+        if isinstance(entry, CatalogEntry):
+            self._fill()  # the combo goes back to the model in use while the file comes in
+            self.offer(entry)
+            return
         path = str(self.combo.itemData(index) or "")
         self.choose(path or None)
+
+    @Slot(int, str)
+    def _on_download_finished(self, _item_id: int, path: str) -> None:
+        self.reload()
+        if path in self._awaited and self._awaited.pop(path) == self._ctx.session.current_id:
+            self.choose(path)
+
+    @Slot(str)
+    def _on_model_deleted(self, _path: str) -> None:
+        self.reload()
+
+    @Slot(object)
+    def _on_model_imported(self, _model: object) -> None:
+        self.reload()
 
     @Slot()
     def _on_browse_button_clicked(self) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import WorkerMaker
 from fakes import DEFAULT_TOKENS, FakeEngineFactory, missing_model_error
 from pytestqt.qtbot import QtBot
 
@@ -23,7 +22,7 @@ SessionMaker = Callable[..., tuple[ChatSession, FakeEngineFactory]]
 
 @pytest.fixture
 def make_session(qtbot: QtBot, store: ConversationStore, bridge: SettingsBridge,
-                 make_worker: WorkerMaker) -> SessionMaker:
+                 make_worker: Callable[..., Any]) -> SessionMaker:
     def make(**options: Any) -> tuple[ChatSession, FakeEngineFactory]:
         worker, factory = make_worker(**options)
         return ChatSession(store, worker, bridge), factory

@@ -6,19 +6,18 @@ test, and a Qt warning logged during a test fails it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakes import FakeEngineFactory, fake_engine_factory
 from pytestqt.qtbot import QtBot
-from ui_helpers import App
+from ui_helpers import App, AppMaker
 
 from openchat_desktop.app import build_context
 from openchat_desktop.ui.main_window import MainWindow
 
-AppMaker = Callable[..., App]
 # The offscreen platform cannot resize or raise native windows and says so ("This plugin does
 # not support raise()"); those are not warnings about the app.
 QT_NOISE = ("This plugin does not support",)

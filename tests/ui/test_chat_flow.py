@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import AppMaker
 from fakes import DEFAULT_TOKENS
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
-from ui_helpers import send
+from ui_helpers import AppMaker, send
 
 from openchat_desktop.ui.chat_view import ChatView
 

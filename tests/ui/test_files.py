@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import AppMaker
 from pytestqt.qtbot import QtBot
-from ui_helpers import send
+from ui_helpers import AppMaker, send
 
 DIALOG = "openchat_desktop.ui.file_actions.QFileDialog"
 

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AppMaker
 from PySide6.QtCore import QCoreApplication, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView
 from pytestqt.qtbot import QtBot
+from ui_helpers import AppMaker
 
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.ui.chat_view import PAGE

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AppMaker
 from fakes import FakeEngine, FakeOptions
 from PySide6.QtCore import QByteArray
 from pytestqt.qtbot import QtBot
-from ui_helpers import send
+from ui_helpers import AppMaker, send
 
 from openchat_desktop.core.gguf_info import read_gguf_info
 from openchat_desktop.core.sampling import LoadSettings

@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conftest import AppMaker
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from ui_helpers import send
+from ui_helpers import AppMaker, send
 
 from openchat_desktop.core.settings_schema import SETTINGS
 from openchat_desktop.ui.i18n import Translator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fakes import FakeEngineFactory
@@ -42,3 +43,7 @@ def send(qtbot: QtBot, app: App, text: str, timeout: int = 10_000) -> None:
     with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=timeout):
         composer.button.click()
     qtbot.wait(1)
+
+
+# What the ``make_app`` fixture returns: build an app, optionally with engine options.
+AppMaker = Callable[..., App]

@@ -194,7 +194,8 @@ class ChatSession(ConversationContext):
             return
         path = [m for m in self._store.active_path(conv_id) if m.id != placeholder.id]
         prompt = conv_settings.prompt_messages(path, values[SYSTEM_PROMPT_KEY])
-        gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values))
+        version = len(self._store.siblings(placeholder.id))
+        gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values, version))
         self._recorder.start(StreamingReply(gen_id, placeholder.id, conv_id, self._model_name()))
         self.reply_started.emit(placeholder.id)
         self.busy_changed.emit(True)

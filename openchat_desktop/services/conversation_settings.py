@@ -15,7 +15,7 @@ from typing import Any
 from openchat_desktop.core.errors import SettingsError
 from openchat_desktop.core.model_choice import resolve_model
 from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
+from openchat_desktop.core.settings_schema import SEED_RANDOM, SETTINGS_BY_KEY
 from openchat_desktop.core.store_models import Message
 from openchat_desktop.core.templates import ChatMessage
 
@@ -59,8 +59,16 @@ def section(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return {key[len(start):]: value for key, value in values.items() if key.startswith(start)}
 
 
-def sampling_from(values: Mapping[str, Any]) -> SamplingSettings:
-    return SamplingSettings.from_dict(section(values, "sampling"))
+def sampling_from(values: Mapping[str, Any], version: int = 1) -> SamplingSettings:
+    """The sampling for version ``version`` of a reply.
+
+    With a fixed seed every regenerated version would repeat the first word for word, so
+    version N uses seed + N - 1: each version differs, and each stays reproducible.
+    """
+    sampling = SamplingSettings.from_dict(section(values, "sampling"))
+    if sampling.seed == SEED_RANDOM or version <= 1:
+        return sampling
+    return sampling.with_changes(seed=(sampling.seed + version - 1) % 2**32)
 
 
 def load_settings_from(values: Mapping[str, Any]) -> LoadSettings:

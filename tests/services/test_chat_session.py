@@ -104,6 +104,18 @@ def test_regenerate_twice_keeps_three_versions(qtbot: QtBot,
     assert len(session.messages()) == 2
 
 
+def test_regenerated_versions_use_distinct_reproducible_seeds(qtbot: QtBot,
+                                                              make_session: SessionMaker) -> None:
+    session, factory = make_session()
+    send_and_wait(qtbot, session, "Question")
+    session.set_conversation_setting("sampling.seed", 1000)
+    for _ in range(2):
+        with qtbot.waitSignal(session.reply_finished, timeout=5000):
+            session.regenerate()
+    seeds = [sampling.seed for sampling in factory.engine.sampling]
+    assert seeds[-2:] == [1001, 1002]
+
+
 def test_edit_and_resend_starts_a_branch(qtbot: QtBot, make_session: SessionMaker,
                                          store: ConversationStore) -> None:
     session, factory = make_session()

@@ -32,6 +32,23 @@ PROMPT_CHUNK_SECONDS = 0.12
 MIN_PROMPT_CHUNK = 16
 
 
+class _UnusedChatFormatter:
+    """Stands in for llama-cpp-python's ``Jinja2ChatFormatter``, which ``Llama()`` builds for
+    every chat template in the file with plain Jinja, constant folding included: a template
+    holding ``{{ 'x' * 10**10 }}`` allocated 10 GB (and got the app OOM-killed) before the
+    sandbox in ``core/templates.py`` ever saw it. OpenChat renders templates itself and never
+    calls the binding's chat handlers, so nothing is compiled here."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def to_chat_handler(self) -> None:
+        return None
+
+
+llama_cpp.llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     """Where the model actually runs. ``fallback_reason`` says why a GPU load fell back."""
@@ -83,6 +100,8 @@ class Engine:
     def _open(self) -> tuple[llama_cpp.Llama, DeviceInfo]:
         layers = llama_runtime.resolve_gpu_layers(self.settings.n_gpu_layers)
         backend = llama_runtime.gpu_backend_name() or "CPU"
+        if layers == 0:
+            check_free_memory(self.info, self.n_ctx)
         try:
             return self._new_llama(layers), DeviceInfo(backend, layers)
         except ModelLoadError as exc:
@@ -266,6 +285,18 @@ class Generation:
         tail = text.flush()
         if tail and not (leading and not tail.strip()):
             yield tail.lstrip() if leading else tail
+
+
+def check_free_memory(info: GGUFInfo, n_ctx: int) -> None:
+    """Refuse, before llama.cpp allocates anything, a CPU load that cannot fit in free memory:
+    running out of memory half-way would freeze the machine or get the app killed."""
+    import psutil
+
+    needed = info.file_size + info.kv_cache_bytes(n_ctx)
+    available = int(psutil.virtual_memory().available)
+    if needed > available:
+        raise ModelLoadError(f"This model needs about {needed / 1e9:.1f} GB but only "
+                             f"{available / 1e9:.1f} GB of memory is free")
 
 
 def _load_failure_reason(exc: BaseException) -> str:

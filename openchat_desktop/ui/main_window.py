@@ -211,6 +211,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_worker_loaded(self, status: ModelStatus) -> None:
+        if status.template_warning:
+            # The session's notice came first: "is ready" would overwrite it at once.
+            self.status.show_message("⚠ " + status.template_warning)
+            return
         self.ctx.bus.show_info(self.ctx.i18n.tr("{name} is ready ({seconds:.1f} s)").format(
             name=status.model_name, seconds=status.load_seconds))
 

@@ -1,6 +1,9 @@
 """Generation speed through the engine vs a bare llama-cpp-python token loop.
 
-Same model, prompt, seed and sampling; prints median/min/max tokens/s of each and the ratio.
+Same model, prompt, seed, sampling and token count; one warm-up run of each, then A/B runs
+interleaved in alternating order (ABBA...) so that drift in CPU speed hits both alike. The
+ratio is the median of the per-pair ratios; min and max are shown. Both loops are timed from
+the first sampled token to the last (the prompt is not part of generation speed).
 Run on a quiet machine: OpenMP threads slow down badly when another process competes.
 """
 
@@ -10,6 +13,7 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -23,60 +27,89 @@ PROMPT = "Write a long story about a lighthouse keeper and a storm."
 SAMPLING = SamplingSettings(temperature=0.8, seed=1234, max_tokens=200, repeat_penalty=1.1)
 
 
-def bare_loop(llm: llama_cpp.Llama, tokens: list[int]) -> tuple[int, float]:
-    """The reference: llama-cpp-python's own generate(), nothing else per token."""
+def bare_loop(llm: llama_cpp.Llama, tokens: list[int], limit: int,
+              sampling: SamplingSettings = SAMPLING) -> tuple[int, float]:
+    """The reference: llama-cpp-python's own generate(), nothing else per token.
+
+    Returns (tokens generated, seconds from the first token to the last)."""
     llm.reset()
-    llm.set_seed(SAMPLING.seed)
+    llm.set_seed(sampling.seed)
+    llm.last_n_tokens_size = sampling.repeat_last_n
     llm.eval(tokens)
-    started = time.perf_counter()
-    count = 0
+    count, first, last = 0, 0.0, 0.0
     vocab = llm._model.vocab
-    for token in llm.generate(tokens, top_k=SAMPLING.top_k, top_p=SAMPLING.top_p,
-                              min_p=SAMPLING.min_p, temp=SAMPLING.temperature,
-                              repeat_penalty=SAMPLING.repeat_penalty):
+    for token in llm.generate(tokens, top_k=sampling.top_k, top_p=sampling.top_p,
+                              min_p=sampling.min_p, temp=sampling.temperature,
+                              repeat_penalty=sampling.repeat_penalty):
         if llama_cpp.llama_vocab_is_eog(vocab, token):
             break
         llm.detokenize([token])
         count += 1
-        if count >= SAMPLING.max_tokens:
+        last = time.perf_counter()
+        if count == 1:
+            first = last
+        if count >= limit:
             break
-    return count, time.perf_counter() - started
+    return count, last - first
 
 
-def engine_loop(engine: Engine) -> tuple[int, float, int]:
+def engine_loop(engine: Engine, limit: int) -> tuple[int, float]:
+    """The engine's stream, timed the same way as ``bare_loop``."""
     engine._llm.reset()
-    generation = engine.stream([ChatMessage("user", PROMPT)], SAMPLING)
+    sampling = replace(SAMPLING, max_tokens=limit)
+    count, first, last = 0, 0.0, 0.0
+    generation = engine.stream([ChatMessage("user", PROMPT)], sampling)
     for _ in generation:
-        pass
-    stats = generation.stats
-    return stats.generated_tokens, stats.generation_seconds, stats.prompt_evaluated
+        last = time.perf_counter()
+        if not first:
+            first = last
+    count = generation.stats.generated_tokens
+    return count, last - first
+
+
+def per_second(count: int, seconds: float) -> float:
+    return (count - 1) / seconds if seconds > 0 else 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=starter_model_path())
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     threads = physical_cores()
     engine = Engine(LoadSettings(args.model, ctx_size=2048, threads=threads))
     tokens = engine.tokenize_prompt([ChatMessage("user", PROMPT)])
-    bare = llama_cpp.Llama(str(args.model), n_ctx=2048, n_threads=threads, flash_attn=True,
-                           verbose=False)
-    bare_rates, engine_rates = [], []
-    for _ in range(args.runs):
-        n, seconds = bare_loop(bare, tokens)
-        bare_rates.append(n / seconds)
-        n_engine, seconds, _ = engine_loop(engine)
-        engine_rates.append(n_engine / seconds)
+    bare = llama_cpp.Llama(str(args.model), n_ctx=2048, n_threads=threads,
+                           n_batch=engine.settings.n_batch, flash_attn=True, verbose=False)
+    # Warm-up, and the token count both will produce (the engine ends at EOS or a stop string).
+    limit, _ = engine_loop(engine, SAMPLING.max_tokens)
+    bare_loop(bare, tokens, limit)
+    bare_rates, engine_rates, ratios = [], [], []
+    for run in range(args.runs):
+        order = ("bare", "engine") if run % 2 == 0 else ("engine", "bare")
+        rates = {}
+        for which in order:
+            if which == "bare":
+                n, seconds = bare_loop(bare, tokens, limit)
+            else:
+                n, seconds = engine_loop(engine, limit)
+            if n != limit:
+                raise SystemExit(f"{which} generated {n} tokens, not {limit}")
+            rates[which] = per_second(n, seconds)
+        bare_rates.append(rates["bare"])
+        engine_rates.append(rates["engine"])
+        ratios.append(rates["engine"] / rates["bare"])
     figures = {"bare_tokens_per_s": statistics.median(bare_rates),
                "engine_tokens_per_s": statistics.median(engine_rates),
-               "gen_ratio_engine": statistics.median(engine_rates) / statistics.median(bare_rates),
-               "tokens": n, "threads": threads}
-    for name, rates in (("bare llama-cpp-python", bare_rates), ("engine", engine_rates)):
-        print(f"{name:22} median {statistics.median(rates):7.2f} tok/s "
-              f"(min {min(rates):.2f}, max {max(rates):.2f}, {args.runs} runs)")
-    print(f"ratio engine/bare: {figures['gen_ratio_engine']:.3f}")
+               "gen_ratio_engine": statistics.median(ratios),
+               "gen_ratio_engine_min": min(ratios), "gen_ratio_engine_max": max(ratios),
+               "gen_tokens_count": limit, "threads_count": threads}
+    for name, series in (("bare llama-cpp-python", bare_rates), ("engine", engine_rates)):
+        print(f"{name:22} median {statistics.median(series):7.2f} tok/s "
+              f"(min {min(series):.2f}, max {max(series):.2f}, {args.runs} runs, {limit} tokens)")
+    print(f"ratio engine/bare: median {figures['gen_ratio_engine']:.3f} "
+          f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop
 
 from openchat_desktop.core.engine import Engine
 from openchat_desktop.core.paths import starter_model_path
@@ -24,18 +24,38 @@ from openchat_desktop.services.llm_worker import LlmWorker
 REPLY = SamplingSettings(temperature=0.7, seed=11, max_tokens=24)
 
 
-def ttft_by_turn(engine: Engine, turns: int) -> list[float]:
-    """TTFT of each turn of a conversation whose new messages all have the same size."""
+def ttft_by_turn(engine: Engine, turns: int) -> tuple[list[float], list[tuple[int, int]]]:
+    """TTFT of each turn of a conversation whose new messages all have the same size, and
+    (tokens already cached, tokens evaluated) of each turn's prompt."""
     history: list[ChatMessage] = []
-    ttfts = []
+    ttfts, evaluated = [], []
     for turn in range(turns):
         history.append(ChatMessage("user", f"Question {turn:02d}: name one animal that lives "
                                            "in the sea and say why it is interesting."))
         generation = engine.stream(history, REPLY)
         text = "".join(generation)
         ttfts.append(generation.stats.ttft_seconds)
+        stats = generation.stats
+        evaluated.append((stats.prompt_tokens - stats.prompt_evaluated, stats.prompt_evaluated))
         history.append(ChatMessage("assistant", text))
-    return ttfts
+    return ttfts, evaluated
+
+
+def bare_eval_ratio(engine: Engine, first: tuple[int, int], last: tuple[int, int]) -> float:
+    """The same two prompt evaluations in llama-cpp-python alone (``eval`` of as many tokens
+    at the same positions): what llama.cpp itself charges for the longer context."""
+    llm = engine._llm
+    tokens = engine.tokenize_prompt([ChatMessage("user", "the tide comes in " * 400)])
+    times: dict[tuple[int, int], list[float]] = {first: [], last: []}
+    for _ in range(5):
+        for cached, count in (first, last):
+            llm.reset()
+            if cached:
+                llm.eval(tokens[:cached])
+            started = time.perf_counter()
+            llm.eval(tokens[cached : cached + count])
+            times[(cached, count)].append(time.perf_counter() - started)
+    return statistics.median(times[last]) / statistics.median(times[first])
 
 
 def wait_until(condition: object, timeout_s: float) -> None:
@@ -67,10 +87,19 @@ def main() -> None:
     app = QCoreApplication.instance() or QCoreApplication(sys.argv)
     process = psutil.Process()
     engine = Engine(LoadSettings(args.model, ctx_size=4096, threads=physical_cores()))
-    ttfts = ttft_by_turn(engine, args.turns)
+    ttft_by_turn(engine, 2)  # warm-up
+    engine._llm.reset()
+    ratios, firsts, lasts = [], [], []
+    for _ in range(3):
+        engine._llm.reset()
+        ttfts, evaluated = ttft_by_turn(engine, args.turns)
+        firsts.append(ttfts[0])
+        lasts.append(ttfts[-1])
+        ratios.append(ttfts[-1] / ttfts[0])
     rss_overhead = (process.memory_info().rss - args.model.stat().st_size) / 2**20
+    bare_ratio = bare_eval_ratio(engine, evaluated[0], evaluated[-1])
     engine.close()
-    first, last = statistics.median(ttfts[:2]), statistics.median(ttfts[-2:])
+    first, last = statistics.median(firsts), statistics.median(lasts)
     worker = LlmWorker()
     worker.load(LoadSettings(args.model, ctx_size=4096, threads=physical_cores()))
     wait_until(lambda: worker.status is not None, 60)
@@ -80,11 +109,19 @@ def main() -> None:
     prompt_ms = [stop_latency(worker, long_prompt, 0.15) for _ in range(5)]
     worker.shutdown()
     figures = {"ttft_turn1_ms": first * 1000, "ttft_turn20_ms": last * 1000,
-               "ttft_ratio_turn20": last / first, "rss_overhead_mb": rss_overhead,
+               "ttft_ratio_turn20": statistics.median(ratios),
+               "ttft_ratio_turn20_min": min(ratios), "ttft_ratio_turn20_max": max(ratios),
+               "ttft_ratio_turn20_bare_eval": bare_ratio,
+               "ttft_turn1_evaluated_tokens": evaluated[0][1],
+               "ttft_turn20_evaluated_tokens": evaluated[-1][1],
+               "ttft_turn20_cached_tokens": evaluated[-1][0],
+               "model_file_mb": args.model.stat().st_size / 2**20,
+               "rss_overhead_mb": rss_overhead,
                "stop_latency_gen_ms": statistics.median(gen_ms),
-               "stop_latency_gen_max_ms": max(gen_ms),
+               "stop_latency_gen_ms_min": min(gen_ms), "stop_latency_gen_ms_max": max(gen_ms),
                "stop_latency_prompt_ms": statistics.median(prompt_ms),
-               "stop_latency_prompt_max_ms": max(prompt_ms)}
+               "stop_latency_prompt_ms_min": min(prompt_ms),
+               "stop_latency_prompt_ms_max": max(prompt_ms)}
     for key, value in figures.items():
         print(f"{key:28} {value:10.2f}")
     if args.json:

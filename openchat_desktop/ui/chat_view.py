@@ -21,6 +21,7 @@ from openchat_desktop.ui.rendering import Renderer
 from openchat_desktop.ui.widgets import named
 
 PAGE = 24
+KEEP_WHILE_FOLLOWING = 3 * PAGE
 REPAINT_MS = 40
 ANCHOR_HOLD_MS = 150
 COLUMN_MAX_WIDTH = 860
@@ -180,6 +181,7 @@ class ChatView(QScrollArea):
             widget.set_message(message)
         self._last = same
         self._add_newer(min(len(messages) - same, PAGE))
+        self._drop_far_above()
 
     def _remove_from(self, index: int) -> None:
         for widget in self._widgets[index:]:
@@ -201,6 +203,21 @@ class ChatView(QScrollArea):
             self._layout.insertWidget(position + offset, widget)
             self._widgets.append(widget)
         self._last += max(0, count)
+        self._update_placeholders()
+
+    def _drop_far_above(self) -> None:
+        """While following the newest message, drop widgets far above it, a page at a time:
+        otherwise a long chat keeps a widget for every message it ever showed (about half a
+        megabyte each). Scrolling up builds them again."""
+        extra = len(self._widgets) - KEEP_WHILE_FOLLOWING
+        if extra < PAGE or not self._stick_to_bottom or self._last < len(self._messages):
+            return
+        for widget in self._widgets[:extra]:
+            self._dirty.discard(widget)
+            self._layout.removeWidget(widget)
+            widget.deleteLater()
+        del self._widgets[:extra]
+        self._first += extra
         self._update_placeholders()
 
     def _load_older(self) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import WorkerMaker
 from fakes import FakeEngineFactory
 from pytestqt.qtbot import QtBot
 
@@ -22,7 +21,7 @@ SessionMaker = Callable[..., tuple[ChatSession, FakeEngineFactory]]
 
 @pytest.fixture
 def make_session(qtbot: QtBot, store: ConversationStore, bridge: SettingsBridge,
-                 make_worker: WorkerMaker) -> SessionMaker:
+                 make_worker: Callable[..., Any]) -> SessionMaker:
     def make(**options: Any) -> tuple[ChatSession, FakeEngineFactory]:
         worker, factory = make_worker(**options)
         return ChatSession(store, worker, bridge), factory
@@ -111,7 +110,7 @@ def test_delete_message_and_regenerate_the_last_question(
 
 
 def test_everything_survives_a_restart(qtbot: QtBot, make_session: SessionMaker,
-                                       make_worker: WorkerMaker, bridge: SettingsBridge,
+                                       make_worker: Callable[..., Any], bridge: SettingsBridge,
                                        store: ConversationStore) -> None:
     session, _ = make_session()
     send_and_wait(qtbot, session, "Remember me")

@@ -75,8 +75,9 @@ class GGUFInfo:
         if self.chat_template:
             first = self.chat_template.strip().splitlines()[0] if self.chat_template.strip() else ""
             template = first if len(first) <= 60 else first[:59] + "…"
+        name = self.name.strip() if self.name and self.name.strip() else self.display_name
         return [
-            f"Model: {self.display_name}",
+            f"Model: {name}",
             f"Architecture: {self.architecture}",
             f"Parameters: {self.parameter_label}",
             f"Quantization: {self.quantization}",

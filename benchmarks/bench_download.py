@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from figures import spread
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 REPO, FILE = "bench/Bench-GGUF", "bench.Q4_K_M.gguf"
@@ -128,8 +130,7 @@ def ratio_runs(size_mb: int, runs: int, work: Path) -> dict[str, float]:
             for name in (f"ours{run}.gguf", f"curl{run}.gguf"):
                 (work / name).unlink(missing_ok=True)
     mb = size_mb * 1000**2 / 1e6
-    return {"download_ratio_curl": statistics.median(ratios),
-            "download_ratio_curl_min": min(ratios), "download_ratio_curl_max": max(ratios),
+    return {**spread("download_ratio_curl", ratios),
             "ours_mb_per_s": mb / statistics.median(ours),
             "curl_mb_per_s": mb / statistics.median(curls),
             "download_ratio_curl_sha256sum": statistics.median(hashed) / statistics.median(ours),

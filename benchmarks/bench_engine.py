@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
+from figures import spread
 
 from openchat_desktop.core.engine import Engine
 from openchat_desktop.core.paths import starter_model_path
@@ -102,8 +103,7 @@ def main() -> None:
         ratios.append(rates["engine"] / rates["bare"])
     figures = {"bare_tokens_per_s": statistics.median(bare_rates),
                "engine_tokens_per_s": statistics.median(engine_rates),
-               "gen_ratio_engine": statistics.median(ratios),
-               "gen_ratio_engine_min": min(ratios), "gen_ratio_engine_max": max(ratios),
+               **spread("gen_ratio_engine", ratios),
                "gen_tokens_count": limit, "threads_count": threads}
     for name, series in (("bare llama-cpp-python", bare_rates), ("engine", engine_rates)):
         print(f"{name:22} median {statistics.median(series):7.2f} tok/s "

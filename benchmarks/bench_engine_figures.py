@@ -6,13 +6,13 @@ Not a test: prints figures (and writes them as JSON with --json). Run on a quiet
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import psutil
+from figures import report, spread
 from PySide6.QtCore import QCoreApplication, QEventLoop
 
 from openchat_desktop.core.engine import Engine
@@ -109,23 +109,16 @@ def main() -> None:
     prompt_ms = [stop_latency(worker, long_prompt, 0.15) for _ in range(5)]
     worker.shutdown()
     figures = {"ttft_turn1_ms": first * 1000, "ttft_turn20_ms": last * 1000,
-               "ttft_ratio_turn20": statistics.median(ratios),
-               "ttft_ratio_turn20_min": min(ratios), "ttft_ratio_turn20_max": max(ratios),
+               **spread("ttft_ratio_turn20", ratios),
                "ttft_ratio_turn20_bare_eval": bare_ratio,
                "ttft_turn1_evaluated_tokens": evaluated[0][1],
                "ttft_turn20_evaluated_tokens": evaluated[-1][1],
                "ttft_turn20_cached_tokens": evaluated[-1][0],
                "model_file_mb": args.model.stat().st_size / 2**20,
                "rss_overhead_mb": rss_overhead,
-               "stop_latency_gen_ms": statistics.median(gen_ms),
-               "stop_latency_gen_ms_min": min(gen_ms), "stop_latency_gen_ms_max": max(gen_ms),
-               "stop_latency_prompt_ms": statistics.median(prompt_ms),
-               "stop_latency_prompt_ms_min": min(prompt_ms),
-               "stop_latency_prompt_ms_max": max(prompt_ms)}
-    for key, value in figures.items():
-        print(f"{key:28} {value:10.2f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+               **spread("stop_latency_gen_ms", gen_ms),
+               **spread("stop_latency_prompt_ms", prompt_ms)}
+    report(figures, args.json)
     del app
 
 

@@ -9,7 +9,6 @@ the bare loop then generates from the same prompt. Runs alternate window/bare (A
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import gui_support  # noqa: F401  (first: paths, offscreen platform, temporary profile)
 from bench_engine import bare_loop, per_second
+from figures import report, spread
 from gui_support import application, close_window, open_window, wait_until
 
 from openchat_desktop.core.engine import Engine
@@ -82,13 +82,9 @@ def main() -> None:
     reference.close()
     figures = {"gui_tokens_per_s": statistics.median(gui_rates),
                "gui_bare_tokens_per_s": statistics.median(bare_rates),
-               "gen_ratio_gui": statistics.median(ratios),
-               "gen_ratio_gui_min": min(ratios), "gen_ratio_gui_max": max(ratios),
+               **spread("gen_ratio_gui", ratios),
                "gui_tokens_count": count}
-    for key, value in figures.items():
-        print(f"{key:24} {value:10.3f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    report(figures, args.json)
     del app
 
 

@@ -8,14 +8,14 @@ which the window had been shown and painted, and the parent subtracts its launch
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from figures import report, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,14 +69,9 @@ def main() -> None:
         env["OPENCHAT_HOME"] = tempfile.mkdtemp(prefix="openchat-bench-")
         windows.append(launch(env))
         imports.append(qt_import(env))
-    figures = {"startup_window_s": statistics.median(windows),
-               "startup_window_s_min": min(windows), "startup_window_s_max": max(windows),
-               "startup_qt_import_s": statistics.median(imports),
-               "startup_qt_import_s_min": min(imports), "startup_qt_import_s_max": max(imports)}
-    for key, value in figures.items():
-        print(f"{key:24} {value:8.3f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    figures = {**spread("startup_window_s", windows),
+               **spread("startup_qt_import_s", imports)}
+    report(figures, args.json)
 
 
 if __name__ == "__main__":

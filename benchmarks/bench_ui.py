@@ -10,13 +10,13 @@ to the window having processed every event it caused (layout and paint included)
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import gui_support
 from fakes import fake_engine_factory
+from figures import report, spread
 from gui_support import (
     add_long_conversation,
     application,
@@ -99,16 +99,10 @@ def main() -> None:
         p99s.append(p99(gaps))
         maxes.append(max(gaps))
     close_window(ctx, window)
-    figures = {"open_conversation_ms": statistics.median(opens),
-               "open_conversation_ms_min": min(opens), "open_conversation_ms_max": max(opens),
-               "ui_stall_p99_ms": statistics.median(p99s),
-               "ui_stall_p99_ms_min": min(p99s), "ui_stall_p99_ms_max": max(p99s),
-               "ui_stall_max_ms": statistics.median(maxes),
-               "ui_stall_max_ms_min": min(maxes), "ui_stall_max_ms_max": max(maxes)}
-    for key, value in figures.items():
-        print(f"{key:28} {value:10.2f}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    figures = {**spread("open_conversation_ms", opens),
+               **spread("ui_stall_p99_ms", p99s),
+               **spread("ui_stall_max_ms", maxes)}
+    report(figures, args.json)
     del app
 
 

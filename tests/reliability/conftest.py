@@ -8,23 +8,17 @@ from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
+from qt_warnings import assert_no_qt_warnings
 from reliability_helpers import RealApp
 
 from openchat_desktop.app import build_context
 from openchat_desktop.ui.main_window import MainWindow
 
-QT_NOISE = ("This plugin does not support",)
-
 
 @pytest.fixture(autouse=True)
 def no_qt_warnings(qtlog: Any) -> Iterator[None]:
     yield
-    from PySide6.QtCore import QtMsgType
-
-    bad = [r.message for r in qtlog.records
-           if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
-           and not any(noise in r.message for noise in QT_NOISE)]
-    assert not bad, f"Qt warnings: {bad}"
+    assert_no_qt_warnings(qtlog)
 
 
 @pytest.fixture

@@ -8,13 +8,16 @@ from typing import Any
 
 import pytest
 from fakes import FakeEngineFactory, fake_engine_factory
+from pytestqt.qtbot import QtBot
 
 from openchat_desktop.core.settings import Settings
 from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.llm_worker import LlmWorker
 from openchat_desktop.services.settings_bridge import SettingsBridge
 
 WorkerMaker = Callable[..., tuple[LlmWorker, FakeEngineFactory]]
+SessionMaker = Callable[..., tuple[ChatSession, FakeEngineFactory]]
 
 
 @pytest.fixture
@@ -53,3 +56,14 @@ def make_worker() -> Iterator[WorkerMaker]:
     yield make
     for worker in workers:
         worker.shutdown()
+
+
+@pytest.fixture
+def make_session(qtbot: QtBot, store: ConversationStore, bridge: SettingsBridge,
+                 make_worker: WorkerMaker) -> SessionMaker:
+    """Build ChatSessions over a fake-engine worker (shut down by ``make_worker``)."""
+    def make(**options: Any) -> tuple[ChatSession, FakeEngineFactory]:
+        worker, factory = make_worker(**options)
+        return ChatSession(store, worker, bridge), factory
+
+    return make

@@ -14,20 +14,9 @@ from openchat_desktop.core.errors import StoreError
 from openchat_desktop.core.store import ConversationStore
 from openchat_desktop.core.templates import ChatMessage
 from openchat_desktop.services.chat_session import ChatSession
-from openchat_desktop.services.settings_bridge import SettingsBridge
 
 FULL_REPLY = "".join(DEFAULT_TOKENS)
 SessionMaker = Callable[..., tuple[ChatSession, FakeEngineFactory]]
-
-
-@pytest.fixture
-def make_session(qtbot: QtBot, store: ConversationStore, bridge: SettingsBridge,
-                 make_worker: Callable[..., Any]) -> SessionMaker:
-    def make(**options: Any) -> tuple[ChatSession, FakeEngineFactory]:
-        worker, factory = make_worker(**options)
-        return ChatSession(store, worker, bridge), factory
-
-    return make
 
 
 def send_and_wait(qtbot: QtBot, session: ChatSession, text: str) -> list[Any]:

@@ -19,16 +19,6 @@ from openchat_desktop.services.settings_bridge import SettingsBridge
 SessionMaker = Callable[..., tuple[ChatSession, FakeEngineFactory]]
 
 
-@pytest.fixture
-def make_session(qtbot: QtBot, store: ConversationStore, bridge: SettingsBridge,
-                 make_worker: Callable[..., Any]) -> SessionMaker:
-    def make(**options: Any) -> tuple[ChatSession, FakeEngineFactory]:
-        worker, factory = make_worker(**options)
-        return ChatSession(store, worker, bridge), factory
-
-    return make
-
-
 def send_and_wait(qtbot: QtBot, session: ChatSession, text: str) -> None:
     with qtbot.waitSignal(session.reply_finished, timeout=5000):
         session.send(text)

@@ -13,7 +13,7 @@ from typing import Any
 
 from openchat_desktop import __version__
 from openchat_desktop.core.errors import OpenChatError
-from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
+from openchat_desktop.core.settings_schema import KV_CACHE_TYPES, SETTINGS_BY_KEY
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,10 @@ def add_chat_parser(subparsers: Any) -> None:
         setting = SETTINGS_BY_KEY[f"sampling.{key}"]
         chat.add_argument(flag, type=kind, help=f"{setting.help} (default: {setting.default})")
     chat.add_argument("--ctx-size", type=int, metavar="N", help="context window in tokens "
-                      "(default: the model's own, capped at 8192)")
+                      "(default: the model's own, capped at 4096)")
+    chat.add_argument("--kv-cache", choices=KV_CACHE_TYPES, metavar="TYPE",
+                      help="precision of the context cache: f16, q8_0 or q4_0 (default: q8_0, "
+                           "half the memory of f16)")
     chat.add_argument("--n-gpu-layers", type=_gpu_layers, metavar="N|auto",
                       help="layers to offload to the GPU (default: auto = all when this build "
                            "can offload, else 0)")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openchat_desktop.core.errors import OpenChatError
+from openchat_desktop.core.gguf_tables import kv_bytes_per_element
 from openchat_desktop.core.sizes import format_size
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
@@ -193,7 +194,9 @@ def _info(args: argparse.Namespace) -> int:
     info = read_gguf_info(path)
     for line in info.summary_lines():
         print(line)
-    print(f"KV cache at 4,096 tokens: {format_size(info.kv_cache_bytes(4096))}")
+    f16, q8_0 = (info.kv_cache_bytes(4096, kv_bytes_per_element(kind)) for kind in ("f16", "q8_0"))
+    print(f"KV cache at 4,096 tokens: {format_size(q8_0)} (q8_0, the default), "
+          f"{format_size(f16)} (f16)")
     if model is not None:
         print(f"Source: {model.source}" + (f" ({model.repo})" if model.repo else ""))
     print(f"Path: {path}")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 
@@ -19,6 +20,7 @@ from openchat_desktop.core import llama_runtime
 from openchat_desktop.core.context_window import fit_conversation, reply_reserve
 from openchat_desktop.core.errors import ModelLoadError
 from openchat_desktop.core.gguf_info import GGUFInfo, read_gguf_info
+from openchat_desktop.core.gguf_tables import KV_CACHE_GGML_TYPES, kv_bytes_per_element
 from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.streaming import GenerationStats, TextStream
 from openchat_desktop.core.templates import ChatMessage, ChatTemplate, build_chat_template
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 # busy (a chunk of a few tokens would waste most of its batch throughput).
 PROMPT_CHUNK_SECONDS = 0.12
 MIN_PROMPT_CHUNK = 16
+# VRAM a GPU load needs beyond weights and KV cache: CUDA context, cuBLAS workspace, compute
+# buffers (about 0.5 GB measured on an H100 for a 135M model at context 8192).
+GPU_HEADROOM_BYTES = 512 << 20
 
 
 class _UnusedChatFormatter:
@@ -99,26 +104,57 @@ class Engine:
 
     def _open(self) -> tuple[llama_cpp.Llama, DeviceInfo]:
         layers = llama_runtime.resolve_gpu_layers(self.settings.n_gpu_layers)
+        if layers > self.info.block_count:
+            layers = -1  # llama.cpp has block_count + 1 layers: more than that is all of them
         backend = llama_runtime.gpu_backend_name() or "CPU"
-        if layers == 0:
-            check_free_memory(self.info, self.n_ctx)
-        try:
-            return self._new_llama(layers), DeviceInfo(backend, layers)
-        except ModelLoadError as exc:
-            if layers == 0:
-                raise
-            log.warning("GPU load failed, falling back to CPU: %s", exc)
-            return self._new_llama(0), DeviceInfo(backend, 0, str(exc))
+        # llama.cpp aborts the whole process (GGML_ABORT, no exception) when CUDA runs out of
+        # memory while it creates the context, so a GPU that cannot hold the model is never
+        # tried: the except below only catches the failures that do raise.
+        reason = self._gpu_shortfall(layers) if layers != 0 else ""
+        if layers != 0 and not reason:
+            try:
+                return self._new_llama(layers), DeviceInfo(backend, layers)
+            except ModelLoadError as exc:
+                reason = str(exc)
+        if reason:
+            log.warning("GPU load not possible, using the CPU: %s", reason)
+        check_free_memory(self.info, self.n_ctx, self.settings.kv_cache_type)
+        return self._new_llama(0), DeviceInfo(backend, 0, reason)
+
+    def _gpu_shortfall(self, layers: int) -> str:
+        """Why the GPU cannot hold ``layers`` layers of this model; "" when it can, or when
+        its free memory is unknown."""
+        free = llama_runtime.gpu_free_memory()
+        if free is None:
+            return ""
+        share = 1.0 if layers < 0 else min(1.0, layers / (self.info.block_count + 1))
+        kv_cache = self.info.kv_cache_bytes(
+            self.n_ctx, kv_bytes_per_element(self.settings.kv_cache_type))
+        needed = int(share * (self.info.file_size + kv_cache)) + GPU_HEADROOM_BYTES
+        if needed <= free:
+            return ""
+        return (f"needs about {needed / 1e9:.1f} GB of GPU memory but only "
+                f"{free / 1e9:.1f} GB is free")
 
     def _new_llama(self, gpu_layers: int) -> llama_cpp.Llama:
+        kv_type = KV_CACHE_GGML_TYPES[self.settings.kv_cache_type]
         attempts = [True, False] if self.settings.flash_attn else [False]
+        # n_gpu_layers=0 alone still makes a GPU build create CUDA streams and buffers (and
+        # send large prompt batches to the GPU): measured 723 MiB of VRAM used on an H100, and
+        # an abort when the GPU is full. No GPU device and no op offload makes "CPU" true.
+        cpu_only: dict[str, Any] = {}
+        if gpu_layers == 0 and llama_runtime.gpu_offload_supported():
+            cpu_only = {"split_mode": llama_cpp.LLAMA_SPLIT_MODE_NONE, "main_gpu": -1,
+                        "op_offload": False}
         for flash_attn in attempts:
             llama_runtime.take_recent_native_errors()
             try:
                 return llama_cpp.Llama(
                     str(self.settings.model_path), n_ctx=self.n_ctx, n_gpu_layers=gpu_layers,
                     n_threads=self.settings.resolved_threads(), n_batch=self.settings.n_batch,
-                    flash_attn=flash_attn, verbose=False)
+                    flash_attn=flash_attn, verbose=False, type_k=kv_type, **cpu_only,
+                    # llama.cpp quantizes the V cache only with flash attention.
+                    type_v=kv_type if flash_attn else KV_CACHE_GGML_TYPES["f16"])
             except (ValueError, RuntimeError, OSError) as exc:
                 reason = _load_failure_reason(exc)
         raise ModelLoadError(f"llama.cpp could not load {self.settings.model_path.name}: "
@@ -287,12 +323,12 @@ class Generation:
             yield tail.lstrip() if leading else tail
 
 
-def check_free_memory(info: GGUFInfo, n_ctx: int) -> None:
+def check_free_memory(info: GGUFInfo, n_ctx: int, kv_cache_type: str = "f16") -> None:
     """Refuse, before llama.cpp allocates anything, a CPU load that cannot fit in free memory:
     running out of memory half-way would freeze the machine or get the app killed."""
     import psutil
 
-    needed = info.file_size + info.kv_cache_bytes(n_ctx)
+    needed = info.file_size + info.kv_cache_bytes(n_ctx, kv_bytes_per_element(kv_cache_type))
     available = int(psutil.virtual_memory().available)
     if needed > available:
         raise ModelLoadError(f"This model needs about {needed / 1e9:.1f} GB but only "

@@ -8,6 +8,7 @@ quantization, context length, chat template and special tokens.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 from collections import Counter
@@ -58,8 +59,9 @@ class GGUFInfo:
         """The parameter count the way model cards write it: "135M", "1.5B", "72B"."""
         return format_count(self.parameter_count)
 
-    def kv_cache_bytes(self, n_ctx: int, bytes_per_element: int = 2) -> int:
-        """Upper bound of the KV cache for ``n_ctx`` tokens (keys plus values, every layer).
+    def kv_cache_bytes(self, n_ctx: int, bytes_per_element: float = 2.0) -> int:
+        """Upper bound of the KV cache for ``n_ctx`` tokens (keys plus values, every layer);
+        2 bytes per element is f16; ``gguf_tables.kv_bytes_per_element`` gives the others.
 
         0 when the model has no attention heads (recurrent models keep a small fixed state).
         """
@@ -67,7 +69,8 @@ class GGUFInfo:
             return 0
         head_dim = self.embedding_length // self.head_count
         per_token_head = (self.key_length or head_dim) + (self.value_length or head_dim)
-        return self.block_count * n_ctx * self.head_count_kv * per_token_head * bytes_per_element
+        elements = self.block_count * n_ctx * self.head_count_kv * per_token_head
+        return math.ceil(elements * bytes_per_element)
 
     def summary_lines(self) -> list[str]:
         """Human-readable lines for a model "info" display."""

@@ -85,6 +85,16 @@ GGML_TYPES: dict[int, GGMLType] = {
 }
 
 # Type ids that once existed; llama.cpp now refuses files that use them.
+# The ggml type of each KV cache precision offered (settings_schema.KV_CACHE_TYPES).
+KV_CACHE_GGML_TYPES: dict[str, int] = {"f16": 1, "q8_0": 8, "q4_0": 2}
+
+
+def kv_bytes_per_element(kv_cache_type: str) -> float:
+    """Bytes per cached key or value element: 2 for f16, 34/32 for q8_0, 18/32 for q4_0."""
+    kind = GGML_TYPES[KV_CACHE_GGML_TYPES[kv_cache_type]]
+    return kind.type_size / kind.block_size
+
+
 REMOVED_GGML_TYPES: dict[int, str] = {
     4: "Q4_2",
     5: "Q4_3",

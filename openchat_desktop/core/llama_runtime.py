@@ -70,11 +70,43 @@ def take_recent_native_errors() -> list[str]:
 
 @lru_cache(maxsize=1)
 def system_info() -> str:
+    install_log_router()  # enumerating the backends initialises them, and they log
     return str(llama_cpp.llama_print_system_info().decode("utf-8", errors="replace"))
 
 
 def gpu_offload_supported() -> bool:
+    # The first call initialises the GPU backends, which log ("ggml_cuda_init: found 1 CUDA
+    # devices ..."): route that to the log, not to the terminal before the start-up line.
+    install_log_router()
     return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+_GPU_DEVICE_TYPES = (1, 2)  # ggml_backend_dev_type: GGML_BACKEND_DEVICE_TYPE_GPU, _IGPU
+
+
+def gpu_free_memory() -> int | None:
+    """Free memory, in bytes, of the GPUs llama.cpp can use; None when unknown (no GPU, or a
+    build without these functions). A GPU so full that CUDA cannot even answer reports 0."""
+    lib = llama_cpp.llama_cpp._lib
+    try:
+        count, get = lib.ggml_backend_dev_count, lib.ggml_backend_dev_get
+        kind, memory = lib.ggml_backend_dev_type, lib.ggml_backend_dev_memory
+    except AttributeError:
+        return None
+    count.restype = ctypes.c_size_t
+    get.argtypes, get.restype = [ctypes.c_size_t], ctypes.c_void_p
+    kind.argtypes, kind.restype = [ctypes.c_void_p], ctypes.c_int
+    memory.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t),
+                       ctypes.POINTER(ctypes.c_size_t)]
+    memory.restype = None
+    free_total, found = 0, False
+    for index in range(count()):
+        device = get(index)
+        if kind(device) in _GPU_DEVICE_TYPES:
+            free, total = ctypes.c_size_t(), ctypes.c_size_t()
+            memory(device, ctypes.byref(free), ctypes.byref(total))
+            free_total, found = free_total + free.value, True
+    return free_total if found else None
 
 
 def gpu_backend_name() -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from openchat_desktop.core.settings_schema import AUTO, SEED_RANDOM
 
-MAX_DEFAULT_CTX = 8192
+MAX_DEFAULT_CTX = 4096
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,10 @@ class SamplingSettings:
 
 @dataclass(frozen=True)
 class LoadSettings:
-    """How to load a model. ``ctx_size`` 0 = the model's trained context capped at 8192;
+    """How to load a model. ``ctx_size`` 0 = the model's trained context capped at 4096;
     ``n_gpu_layers`` -1 = all layers when the build can offload, else 0; ``threads`` 0 = the
-    number of physical cores."""
+    number of physical cores; ``kv_cache_type`` one of ``settings_schema.KV_CACHE_TYPES``
+    (a quantized V cache needs flash attention: without it V stays f16)."""
 
     model_path: Path
     ctx_size: int = 0
@@ -56,6 +57,7 @@ class LoadSettings:
     threads: int = 0
     flash_attn: bool = True
     n_batch: int = 512
+    kv_cache_type: str = "q8_0"
 
     def resolved_threads(self) -> int:
         return self.threads if self.threads > 0 else physical_cores()

@@ -11,6 +11,8 @@ from typing import Any
 
 SEED_RANDOM = -1
 AUTO = -1
+# Context (KV) cache precisions offered; llama.cpp takes more, these are the useful ones.
+KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,14 @@ SETTINGS: tuple[Setting, ...] = (
     _s("model.default", str, "", "Model used when none is chosen (path or name); empty means "
        "the starter model."),
     _s("model.ctx_size", int, 0, "Context window in tokens; 0 means the model's own, capped at "
-       "8192.", minimum=0, maximum=1_048_576),
+       "4096.", minimum=0, maximum=1_048_576),
     _s("model.n_gpu_layers", int, AUTO, "Layers to offload to the GPU; -1 means all when this "
        "build can offload, else none.", minimum=-1, maximum=100000),
     _s("model.threads", int, 0, "CPU threads; 0 means the number of physical cores.",
        minimum=0, maximum=1024),
     _s("model.flash_attn", bool, True, "Use flash attention when the backend supports it."),
+    _s("model.kv_cache_type", str, "q8_0", "Precision of the context (KV) cache: q8_0 takes half "
+       "the memory of f16 at practically the same quality.", choices=KV_CACHE_TYPES),
     _s("chat.system_prompt", str, "", "System prompt for new conversations."),
     _s("ui.theme", str, "system", "Colour theme.", choices=("system", "light", "dark")),
     _s("ui.language", str, "en", "Language of the interface.", choices=("en", "zh_CN")),

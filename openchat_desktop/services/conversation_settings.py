@@ -77,7 +77,8 @@ def load_settings_from(values: Mapping[str, Any]) -> LoadSettings:
                          list(values.get("models.extra_dirs", [])))
     return LoadSettings(model_path=Path(path), ctx_size=values["model.ctx_size"],
                         n_gpu_layers=values["model.n_gpu_layers"],
-                        threads=values["model.threads"], flash_attn=values["model.flash_attn"])
+                        threads=values["model.threads"], flash_attn=values["model.flash_attn"],
+                        kv_cache_type=values["model.kv_cache_type"])
 
 
 def prompt_messages(path: Sequence[Message], system_prompt: str) -> list[ChatMessage]:

@@ -134,12 +134,15 @@ _HELP = {
     "Random seed; -1 picks a new one for every reply.": "随机种子；-1 表示每次回复使用新的种子。",
     "Model used when none is chosen (path or name); empty means the starter model.":
         "未选择模型时使用的模型（路径或名称）；留空表示使用入门模型。",
-    "Context window in tokens; 0 means the model's own, capped at 8192.":
-        "上下文窗口（词元数）；0 表示使用模型自身的大小，最多 8192。",
+    "Context window in tokens; 0 means the model's own, capped at 4096.":
+        "上下文窗口（词元数）；0 表示使用模型自身的大小，最多 4096。",
     "Layers to offload to the GPU; -1 means all when this build can offload, else none.":
         "卸载到 GPU 的层数；-1 表示在支持时全部卸载，否则不卸载。",
     "CPU threads; 0 means the number of physical cores.": "CPU 线程数；0 表示使用物理核心数。",
     "Use flash attention when the backend supports it.": "在后端支持时使用 Flash Attention。",
+    "Precision of the context (KV) cache: q8_0 takes half the memory of f16 at practically the "
+    "same quality.": "上下文（KV）缓存的精度：q8_0 占用的内存是 f16 的一半，质量几乎相同。",
+    "KV cache precision": "KV 缓存精度",
     "System prompt for new conversations.": "新对话的系统提示词。", "Colour theme.": "颜色主题。",
     "Language of the interface.": "界面语言。",
     "Font size of the chat, in points.": "聊天文字的字号（磅）。",

@@ -146,3 +146,69 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     for path in (tmp_path / "missing.gguf", tmp_path):
         with pytest.raises(ModelFileError):
             Engine(LoadSettings(path))
+
+
+@pytest.mark.parametrize(("kv_type", "flash_attn", "expected"), [
+    ("q8_0", True, (8, 8)), ("q8_0", False, (8, 1)), ("q4_0", True, (2, 2)),
+    ("f16", True, (1, 1))])
+def test_kv_cache_precision(starter_model: Path, kv_type: str, flash_attn: bool,
+                            expected: tuple[int, int]) -> None:
+    # llama.cpp quantizes the V cache only with flash attention; without it V stays f16.
+    engine = Engine(LoadSettings(starter_model, ctx_size=512, threads=2, kv_cache_type=kv_type,
+                                 flash_attn=flash_attn))
+    try:
+        params = engine._llm.context_params
+        assert (params.type_k, params.type_v) == expected
+        assert "Paris" in reply(engine, FRANCE, FACTUAL)
+    finally:
+        engine.close()
+
+
+def test_default_context_is_the_models_own_capped_at_4096(starter_model: Path) -> None:
+    engine = Engine(LoadSettings(starter_model, threads=2))  # SmolLM2 was trained on 8192
+    try:
+        assert engine.n_ctx == 4096 and engine._llm.context_params.type_k == 8
+    finally:
+        engine.close()
+
+
+def test_a_gpu_too_small_is_not_tried(starter_model: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # llama.cpp aborts the process when CUDA runs out of memory while it builds the context,
+    # so the engine must decide beforehand, from the free memory the GPU reports.
+    from openchat_desktop.core import llama_runtime
+
+    tried: list[int] = []
+    original = Engine._new_llama
+    monkeypatch.setattr(llama_runtime, "resolve_gpu_layers", lambda _requested: -1)
+    monkeypatch.setattr(llama_runtime, "gpu_backend_name", lambda: "CUDA")
+    monkeypatch.setattr(llama_runtime, "gpu_free_memory", lambda: 300 * 2**20)
+    monkeypatch.setattr(Engine, "_new_llama",
+                        lambda self, layers: tried.append(layers) or original(self, layers))
+    engine = Engine(LoadSettings(starter_model, ctx_size=512, threads=2))
+    try:
+        assert tried == [0]
+        assert engine.device.describe().startswith("CPU (GPU failed: needs about 0.")
+        assert "GB of GPU memory but only 0.3 GB is free" in engine.device.describe()
+    finally:
+        engine.close()
+
+
+def test_more_gpu_layers_than_the_model_has_means_all(starter_model: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from openchat_desktop.core import llama_runtime
+
+    monkeypatch.setattr(llama_runtime, "resolve_gpu_layers", lambda requested: requested)
+    monkeypatch.setattr(llama_runtime, "gpu_backend_name", lambda: "CUDA")
+    monkeypatch.setattr(llama_runtime, "gpu_free_memory", lambda: None)  # unknown: try it
+    monkeypatch.setattr(Engine, "_new_llama", lambda self, layers: _FakeLlama(layers))
+    engine = Engine(LoadSettings(starter_model, ctx_size=512, n_gpu_layers=100, threads=2))
+    assert engine.device.describe() == "CUDA (all layers)"
+
+
+class _FakeLlama:
+    """Just enough of ``llama_cpp.Llama`` for the constructor of ``Engine``."""
+
+    def __init__(self, layers: int) -> None:
+        self.layers = layers
+        self._model = type("Model", (), {"vocab": None})()

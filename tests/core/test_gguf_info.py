@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from openchat_desktop.core.errors import ModelFileError
 from openchat_desktop.core.gguf_info import format_count, format_size, read_gguf_info
+from openchat_desktop.core.gguf_tables import kv_bytes_per_element
 
 
 def _error(path: Path) -> str:
@@ -67,6 +68,10 @@ def test_starter_model_details(starter_model: Path) -> None:
     assert info.eot_token_id is None
     assert info.add_bos_token is False
     assert info.kv_cache_bytes(8192) == 2 * 30 * 8192 * 3 * 64 * 2
+    # q8_0 keeps 32 elements in 34 bytes: 180 MiB of f16 becomes 95.6 MiB.
+    q8_0 = kv_bytes_per_element("q8_0")
+    assert info.kv_cache_bytes(8192, q8_0) == 2 * 30 * 8192 * 3 * 64 * 34 // 32
+    assert kv_bytes_per_element("f16") == 2 and kv_bytes_per_element("q4_0") == 18 / 32
 
 
 @pytest.mark.model

@@ -35,6 +35,7 @@ class ChatSession(ConversationContext):
         conversation_settings_changed(): the current conversation's own settings changed.
         reply_started(int message_id): a reply (already in the path, empty) starts streaming.
         reply_delta(int message_id, str text): more text of that reply.
+        reply_progress(int message_id, int tokens): tokens generated so far (with each delta).
         reply_finished(int message_id, object stats): the reply ended (``GenerationStats``;
             ``stop_reason`` "stopped" when the user stopped it).
         reply_failed(int message_id, str message): the reply failed; its text so far is kept.
@@ -47,6 +48,7 @@ class ChatSession(ConversationContext):
     conversations_changed = Signal()
     reply_started = Signal(int)
     reply_delta = Signal(int, str)
+    reply_progress = Signal(int, int)
     reply_finished = Signal(int, object)
     reply_failed = Signal(int, str)
     busy_changed = Signal(bool)
@@ -213,12 +215,13 @@ class ChatSession(ConversationContext):
         self._store.update_message(message_id, "", "error", {"error": message})
         self.reply_failed.emit(message_id, message)
 
-    @Slot(int, str)
-    def _on_worker_token(self, gen_id: int, text: str) -> None:
+    @Slot(int, str, int)
+    def _on_worker_token(self, gen_id: int, text: str, tokens: int) -> None:
         reply = self._recorder.reply
         if reply is not None and reply.gen_id == gen_id:
             self._recorder.append(text)
             self.reply_delta.emit(reply.message_id, text)
+            self.reply_progress.emit(reply.message_id, tokens)
 
     @Slot(int, object)
     def _on_worker_finished(self, gen_id: int, stats: GenerationStats) -> None:

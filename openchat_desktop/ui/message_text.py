@@ -50,6 +50,7 @@ class MessageText(QTextBrowser):
             self._on_document_size_changed)
         self._tail_start = 0
         self._shown_stable = 0
+        self._shown_tail = ""
         self.setFixedHeight(self._height_for(self.document().size()))
 
     # -- safety -----------------------------------------------------------------------------
@@ -84,6 +85,11 @@ class MessageText(QTextBrowser):
         replaced. Neither re-parses nor re-lays-out the text above it.
         """
         cursor = QTextCursor(self.document())
+        if len(stable_html) == self._shown_stable and tail.startswith(self._shown_tail):
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(tail[len(self._shown_tail):])
+            self._shown_tail = tail
+            return
         cursor.setPosition(self._tail_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
@@ -96,6 +102,7 @@ class MessageText(QTextBrowser):
             cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
             self._tail_start = cursor.position()
         cursor.insertText(tail)
+        self._shown_tail = tail
 
     def _wrap_code(self, start: int) -> None:
         """Let long code lines wrap: the body has no horizontal scroll bar, and an unwrapped
@@ -113,6 +120,7 @@ class MessageText(QTextBrowser):
     def _reset_stream(self) -> None:
         self._tail_start = 0
         self._shown_stable = 0
+        self._shown_tail = ""
 
     # -- size -------------------------------------------------------------------------------
     def _height_for(self, size: QSizeF) -> int:

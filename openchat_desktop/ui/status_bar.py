@@ -36,7 +36,7 @@ class StatusBar(QStatusBar):
         self._device = ""
         self._context: tuple[int, int] | None = None
         self._first_token_at: float | None = None
-        self._pieces = 0
+        self._first_tokens = self._tokens = 0
         self._speed: float | None = None
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)
@@ -65,7 +65,7 @@ class StatusBar(QStatusBar):
         worker.load_failed.connect(self._on_worker_load_failed)
         worker.context_used.connect(self._on_worker_context_used)
         session.reply_started.connect(self._on_session_reply_started)
-        session.reply_delta.connect(self._on_session_reply_delta)
+        session.reply_progress.connect(self._on_session_reply_progress)
         session.reply_finished.connect(self._on_session_reply_finished)
         session.reply_failed.connect(self._on_session_reply_failed)
 
@@ -129,15 +129,16 @@ class StatusBar(QStatusBar):
     # -- speed ------------------------------------------------------------------------------
     @Slot(int)
     def _on_session_reply_started(self, _message_id: int) -> None:
-        self._first_token_at, self._pieces, self._speed = None, 0, None
+        self._first_token_at, self._speed = None, None
+        self._first_tokens = self._tokens = 0
         self._timer.start()
         self.retranslate()
 
-    @Slot(int, str)
-    def _on_session_reply_delta(self, _message_id: int, _text: str) -> None:
-        self._pieces += 1
+    @Slot(int, int)
+    def _on_session_reply_progress(self, _message_id: int, tokens: int) -> None:
         if self._first_token_at is None:
-            self._first_token_at = time.perf_counter()
+            self._first_token_at, self._first_tokens = time.perf_counter(), tokens
+        self._tokens = tokens
 
     @Slot(int, object)
     def _on_session_reply_finished(self, _message_id: int, stats: GenerationStats) -> None:
@@ -151,9 +152,9 @@ class StatusBar(QStatusBar):
 
     @Slot()
     def _on_speed_timer_timeout(self) -> None:
-        if self._first_token_at is None or self._pieces < 2:
+        if self._first_token_at is None or self._tokens <= self._first_tokens:
             return
         elapsed = time.perf_counter() - self._first_token_at
         if elapsed > 0:
-            self._speed = (self._pieces - 1) / elapsed
+            self._speed = (self._tokens - self._first_tokens) / elapsed
             self.retranslate()

@@ -37,7 +37,7 @@ def test_streams_tokens_then_finished(qtbot: QtBot, worker: LlmWorker,
     status = load(qtbot, worker, starter_model)
     assert status.n_ctx == 2048 and status.device.startswith(("CPU", "CUDA", "Metal", "Vulkan"))
     tokens: list[tuple[int, str]] = []
-    worker.token.connect(lambda gen_id, text: tokens.append((gen_id, text)))
+    worker.token.connect(lambda gen_id, text, _count: tokens.append((gen_id, text)))
     with qtbot.waitSignal(worker.finished, timeout=60_000) as finished:
         gen_id = worker.generate(FRANCE, SamplingSettings(temperature=0.2, seed=42,
                                                           max_tokens=48))
@@ -53,7 +53,7 @@ def test_stop_ends_reply_and_next_one_works(qtbot: QtBot, worker: LlmWorker,
     load(qtbot, worker, starter_model)
     counted: list[str] = []
 
-    def on_token(_gen_id: int, text: str) -> None:
+    def on_token(_gen_id: int, text: str, _count: int) -> None:
         counted.append(text)
         if len(counted) == 3:
             worker.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from fakes import DEFAULT_TOKENS
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
@@ -20,11 +22,28 @@ def test_send_streams_reply_into_the_view(qtbot: QtBot, make_app: AppMaker) -> N
     app.ctx.session.reply_delta.connect(
         lambda mid, _t: shown.append(app.window.chat_view.widget_for(mid).text()))
     send(qtbot, app, "Hello there")
-    assert len(shown) == len(DEFAULT_TOKENS) and shown[-1] == FULL_REPLY
+    # Streamed in pieces (tokens 10 ms apart travel in 30 ms batches), each a longer prefix.
+    assert 1 < len(shown) < len(DEFAULT_TOKENS) and shown[-1] == FULL_REPLY
+    assert all(later.startswith(earlier) and later != earlier
+               for earlier, later in pairwise(shown))
     assert app.texts() == ["Hello there", FULL_REPLY]
     assert app.window.composer.text() == ""
     reply = app.widgets()[-1]
     assert "tok/s" in reply._stats.text() and "fake-model" in reply._stats.text()
+
+
+def test_status_bar_speed_counts_tokens_not_batches(qtbot: QtBot, make_app: AppMaker) -> None:
+    # 40 tokens/s arrive two to a signal; counting signals would read about 20 tok/s.
+    app = make_app(**SLOW)
+    status, composer = app.window.status, app.window.composer
+    speeds: list[float] = []
+    app.ctx.session.reply_progress.connect(lambda *_: speeds.append(status._speed or 0.0))
+    composer.set_text("Count")
+    composer.button.click()
+    qtbot.waitUntil(lambda: len(speeds) > 30, timeout=10_000)
+    with qtbot.waitSignal(app.ctx.session.reply_finished, timeout=5000):
+        composer.button.click()
+    assert 30 < speeds[-1] < 50
 
 
 def test_streaming_paints_on_a_timer_not_per_token(qtbot: QtBot, make_app: AppMaker) -> None:

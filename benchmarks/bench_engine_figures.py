@@ -1,19 +1,25 @@
-"""Engine figures: time to first token at turn 20 vs turn 1, memory overhead, stop latency.
+"""Engine figures: time to first token at turn 20 vs turn 1, and stop latency.
 
 Not a test: prints figures (and writes them as JSON with --json). Run on a quiet machine.
+The two parts run in separate processes: llama.cpp's OpenMP threads belong to the thread that
+starts them, and an engine on the main thread beside the worker's would leave two teams on
+the cores, which slows both (the app itself only ever runs a model on its worker thread).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import psutil
 from figures import report, spread
-from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtCore import QCoreApplication
+from qt_wait import wait_until
 
 from openchat_desktop.core.engine import Engine
 from openchat_desktop.core.paths import starter_model_path
@@ -58,13 +64,6 @@ def bare_eval_ratio(engine: Engine, first: tuple[int, int], last: tuple[int, int
     return statistics.median(times[last]) / statistics.median(times[first])
 
 
-def wait_until(condition: object, timeout_s: float) -> None:
-    loop = QEventLoop()
-    deadline = time.perf_counter() + timeout_s
-    while not condition() and time.perf_counter() < deadline:  # type: ignore[operator]
-        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-
-
 def stop_latency(worker: LlmWorker, messages: list[ChatMessage], stop_after_s: float) -> float:
     """Milliseconds from stop() to the worker reporting the generation over."""
     done: list[float] = []
@@ -78,48 +77,67 @@ def stop_latency(worker: LlmWorker, messages: list[ChatMessage], stop_after_s: f
     return (done[0] - stopped_at) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", type=Path, default=starter_model_path())
-    parser.add_argument("--turns", type=int, default=20)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    app = QCoreApplication.instance() or QCoreApplication(sys.argv)
-    process = psutil.Process()
-    engine = Engine(LoadSettings(args.model, ctx_size=4096, threads=physical_cores()))
+def ttft_figures(model: Path, turns: int) -> dict[str, float]:
+    engine = Engine(LoadSettings(model, ctx_size=4096, threads=physical_cores()))
     ttft_by_turn(engine, 2)  # warm-up
-    engine._llm.reset()
     ratios, firsts, lasts = [], [], []
     for _ in range(3):
         engine._llm.reset()
-        ttfts, evaluated = ttft_by_turn(engine, args.turns)
+        ttfts, evaluated = ttft_by_turn(engine, turns)
         firsts.append(ttfts[0])
         lasts.append(ttfts[-1])
         ratios.append(ttfts[-1] / ttfts[0])
-    rss_overhead = (process.memory_info().rss - args.model.stat().st_size) / 2**20
     bare_ratio = bare_eval_ratio(engine, evaluated[0], evaluated[-1])
     engine.close()
-    first, last = statistics.median(firsts), statistics.median(lasts)
+    return {"ttft_turn1_ms": statistics.median(firsts) * 1000,
+            "ttft_turn20_ms": statistics.median(lasts) * 1000,
+            **spread("ttft_ratio_turn20", ratios),
+            "ttft_ratio_turn20_bare_eval": bare_ratio,
+            "ttft_turn1_evaluated_tokens": evaluated[0][1],
+            "ttft_turn20_evaluated_tokens": evaluated[-1][1],
+            "ttft_turn20_cached_tokens": evaluated[-1][0]}
+
+
+def stop_figures(model: Path) -> dict[str, float]:
+    app = QCoreApplication.instance() or QCoreApplication(sys.argv)
     worker = LlmWorker()
-    worker.load(LoadSettings(args.model, ctx_size=4096, threads=physical_cores()))
+    worker.load(LoadSettings(model, ctx_size=4096, threads=physical_cores()))
     wait_until(lambda: worker.status is not None, 60)
     story = [ChatMessage("user", "Write a very long story about the sea.")]
     long_prompt = [ChatMessage("user", "Summarise: " + "the tide comes in and goes out " * 285)]
     gen_ms = [stop_latency(worker, story, 0.5) for _ in range(5)]
     prompt_ms = [stop_latency(worker, long_prompt, 0.15) for _ in range(5)]
     worker.shutdown()
-    figures = {"ttft_turn1_ms": first * 1000, "ttft_turn20_ms": last * 1000,
-               **spread("ttft_ratio_turn20", ratios),
-               "ttft_ratio_turn20_bare_eval": bare_ratio,
-               "ttft_turn1_evaluated_tokens": evaluated[0][1],
-               "ttft_turn20_evaluated_tokens": evaluated[-1][1],
-               "ttft_turn20_cached_tokens": evaluated[-1][0],
-               "model_file_mb": args.model.stat().st_size / 2**20,
-               "rss_overhead_mb": rss_overhead,
-               **spread("stop_latency_gen_ms", gen_ms),
-               **spread("stop_latency_prompt_ms", prompt_ms)}
-    report(figures, args.json)
     del app
+    return {**spread("stop_latency_gen_ms", gen_ms), **spread("stop_latency_prompt_ms", prompt_ms)}
+
+
+def run_part(part: str, model: Path, turns: int) -> dict[str, float]:
+    """One part in a fresh process; its figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "part.json"
+        subprocess.run([sys.executable, __file__, "--part", part, "--model", str(model),
+                        "--turns", str(turns), "--json", str(out)], check=True)
+        figures: dict[str, float] = json.loads(out.read_text())
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, default=starter_model_path())
+    parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--part", choices=("ttft", "stop"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part == "ttft":
+        figures = ttft_figures(args.model, args.turns)
+    elif args.part == "stop":
+        figures = stop_figures(args.model)
+    else:
+        figures = {**run_part("ttft", args.model, args.turns),
+                   **run_part("stop", args.model, args.turns)}
+        print()
+    report(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,25 @@ offscreen) with the real starter model, against the bare llama-cpp-python loop.
 Both are timed from the first token to the last: for the window, from the first delta the
 chat view receives to the end of the reply on the GUI thread, over the same number of tokens
 the bare loop then generates from the same prompt. Runs alternate window/bare (ABBA...).
+
+The bare loop runs in a child process: llama.cpp's OpenMP threads belong to the thread that
+starts them, so a second model generating on this process's main thread would add a second
+team, and libgomp, seeing more threads than cores, stops spinning at its barriers, which
+slows both to a third on a 2-core machine. The app itself only ever generates on its worker.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import gui_support  # noqa: F401  (first: paths, offscreen platform, temporary profile)
 from bench_engine import bare_loop, per_second
@@ -48,44 +58,72 @@ def window_run(ctx: Any) -> tuple[int, float]:
     return int(stats.generated_tokens), ended - times[0]
 
 
+def bare_child(model: Path) -> None:
+    """Child process: for each count read from stdin, run the bare loop; print tokens, seconds."""
+    reference = Engine(LoadSettings(model, ctx_size=2048, threads=physical_cores()))
+    tokens = reference.tokenize_prompt([ChatMessage("user", PROMPT)])
+    sampling = SamplingSettings(seed=SEED, max_tokens=MAX_TOKENS)
+    for line in sys.stdin:
+        print(json.dumps(bare_loop(reference._llm, tokens, int(line), sampling)), flush=True)
+    reference.close()
+
+
+@contextmanager
+def bare_process(model: Path) -> Iterator[Any]:
+    """A child running ``bare_child``; yields ``run(count) -> (tokens, seconds)``."""
+    child = subprocess.Popen([sys.executable, __file__, "--bare-child", "--model", str(model)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pipes: tuple[IO[str], IO[str]] = (child.stdin, child.stdout)  # type: ignore[assignment]
+
+    def run(count: int) -> tuple[int, float]:
+        pipes[0].write(f"{count}\n")
+        pipes[0].flush()
+        tokens, seconds = json.loads(pipes[1].readline())
+        return int(tokens), float(seconds)
+
+    try:
+        yield run
+    finally:
+        pipes[0].close()
+        child.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=starter_model_path())
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--bare-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare_child:
+        return bare_child(args.model)
     app = application()
     settings = {"sampling__seed": SEED, "sampling__max_tokens": MAX_TOKENS,
                 "model__ctx_size": 2048, "model__threads": physical_cores()}
     ctx, window = open_window(None, args.model, **settings)
-    reference = Engine(LoadSettings(args.model, ctx_size=2048, threads=physical_cores()))
-    tokens = reference.tokenize_prompt([ChatMessage("user", PROMPT)])
-    sampling = SamplingSettings(seed=SEED, max_tokens=MAX_TOKENS)
-    count, _ = window_run(ctx)  # warm-up; fixes the token count
-    bare_loop(reference._llm, tokens, count, sampling)
     gui_rates, bare_rates, ratios = [], [], []
-    for run in range(args.runs):
-        order = ("window", "bare") if run % 2 == 0 else ("bare", "window")
-        rates = {}
-        for which in order:
-            if which == "window":
-                n, seconds = window_run(ctx)
-            else:
-                n, seconds = bare_loop(reference._llm, tokens, count, sampling)
-            if n != count:
-                raise SystemExit(f"{which} generated {n} tokens, not {count}")
-            rates[which] = per_second(n, seconds)
-        gui_rates.append(rates["window"])
-        bare_rates.append(rates["bare"])
-        ratios.append(rates["window"] / rates["bare"])
+    with bare_process(args.model) as bare_run:
+        count, _ = window_run(ctx)  # warm-up; fixes the token count
+        bare_run(count)
+        for run in range(args.runs):
+            order = ("window", "bare") if run % 2 == 0 else ("bare", "window")
+            rates = {}
+            for which in order:
+                n, seconds = window_run(ctx) if which == "window" else bare_run(count)
+                if n != count:
+                    raise SystemExit(f"{which} generated {n} tokens, not {count}")
+                rates[which] = per_second(n, seconds)
+            gui_rates.append(rates["window"])
+            bare_rates.append(rates["bare"])
+            ratios.append(rates["window"] / rates["bare"])
     close_window(ctx, window)
-    reference.close()
     figures = {"gui_tokens_per_s": statistics.median(gui_rates),
                "gui_bare_tokens_per_s": statistics.median(bare_rates),
                **spread("gen_ratio_gui", ratios),
                "gui_tokens_count": count}
     report(figures, args.json)
     del app
+    return None
 
 
 if __name__ == "__main__":

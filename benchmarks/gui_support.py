@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +15,12 @@ os.environ["OPENCHAT_HOME"] = tempfile.mkdtemp(prefix="openchat-bench-home-")
 
 from PySide6.QtCore import (  # noqa: E402
     QCoreApplication,
-    QEventLoop,
     QMessageLogContext,
     QtMsgType,
     qInstallMessageHandler,
 )
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from qt_wait import wait_until  # noqa: E402
 
 from openchat_desktop.app import build_context  # noqa: E402
 from openchat_desktop.ui.context import AppContext  # noqa: E402
@@ -84,10 +82,3 @@ def add_long_conversation(ctx: AppContext, messages: int) -> int:
         text = USER_TEXT if role == "user" else ASSISTANT_TEXT
         parent = store.add_message(conv_id, parent, role, f"{index}: {text}").id
     return conv_id
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
-    loop = QEventLoop()
-    deadline = time.perf_counter() + timeout_s
-    while not condition() and time.perf_counter() < deadline:
-        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)

@@ -195,8 +195,8 @@ def _info(args: argparse.Namespace) -> int:
     for line in info.summary_lines():
         print(line)
     f16, q8_0 = (info.kv_cache_bytes(4096, kv_bytes_per_element(kind)) for kind in ("f16", "q8_0"))
-    print(f"KV cache at 4,096 tokens: {format_size(q8_0)} (q8_0, the default), "
-          f"{format_size(f16)} (f16)")
+    print(f"KV cache at 4,096 tokens: {format_size(f16)} (f16, the default), "
+          f"{format_size(q8_0)} (q8_0)")
     if model is not None:
         print(f"Source: {model.source}" + (f" ({model.repo})" if model.repo else ""))
     print(f"Path: {path}")

@@ -57,7 +57,7 @@ class LoadSettings:
     threads: int = 0
     flash_attn: bool = True
     n_batch: int = 512
-    kv_cache_type: str = "q8_0"
+    kv_cache_type: str = "f16"
 
     def resolved_threads(self) -> int:
         return self.threads if self.threads > 0 else physical_cores()

@@ -167,7 +167,7 @@ def test_kv_cache_precision(starter_model: Path, kv_type: str, flash_attn: bool,
 def test_default_context_is_the_models_own_capped_at_4096(starter_model: Path) -> None:
     engine = Engine(LoadSettings(starter_model, threads=2))  # SmolLM2 was trained on 8192
     try:
-        assert engine.n_ctx == 4096 and engine._llm.context_params.type_k == 8
+        assert engine.n_ctx == 4096 and engine._llm.context_params.type_k == 1  # f16
     finally:
         engine.close()
 

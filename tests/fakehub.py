@@ -5,6 +5,9 @@ It speaks the parts of the Hub protocol that huggingface_hub and the downloader 
 X-Linked-Size, Range/206/416), ``/api/models?search=``, ``/api/models/{repo}[/revision/{rev}]``
 (``siblings``, with ``lfs`` when ``blobs=true``) and ``/api/models/{repo}/tree/{rev}``;
 errors carry ``X-Error-Code`` like the real Hub (GatedRepo, RepoNotFound, EntryNotFound).
+Like the real Hub, which sends LFS files to a CDN, file GETs can be redirected (``redirect_to``)
+to ``/cdn/{repo}/resolve/...``, which serves files without asking for a token. ``start(tls)``
+serves https with the given server context.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -29,6 +33,7 @@ REPO = "test-org/Tiny-Chat-GGUF"  # the repos the ``fake_hub`` fixture serves
 FILE = "tiny-chat.Q4_K_M.gguf"
 GATED = "gated-org/Secret-GGUF"
 _SEND_BLOCK = 64 * 1024
+_FAST_BLOCK = 1024 * 1024  # unthrottled: fewer, larger writes (a real server uses sendfile)
 _RESOLVE = re.compile(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$")
 _API_MODEL = re.compile(r"^/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?$")
 _API_TREE = re.compile(r"^/api/models/([^/]+/[^/]+)/tree/([^/]+)$")
@@ -55,6 +60,7 @@ class Faults:
     corrupt: bool = False  # serve different bytes than the advertised SHA-256
     throttle_bps: int | None = None
     ignore_range: bool = False
+    chunked: bool = False  # send file bodies with Transfer-Encoding: chunked
 
 
 @dataclass
@@ -82,11 +88,16 @@ class FakeHub:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    # File GETs answer 302 to this prefix + the path: another hub's ``url + "/cdn"`` (another
+    # server), "/cdn" (the same one), or the hub's own ``url`` (a redirect loop).
+    redirect_to: str | None = None
+    redirect_status: int = 302
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def add_repo(self, repo_id: str, files: dict[str, bytes], gated: bool = False) -> FakeRepo:
         commit = hashlib.sha1(repo_id.encode()).hexdigest()
@@ -94,13 +105,16 @@ class FakeHub:
         self.repos[repo_id] = repo
         return repo
 
-    def start(self) -> FakeHub:
+    def start(self, tls: ssl.SSLContext | None = None) -> FakeHub:
         hub = self
 
         class Handler(_Handler):
             fake = hub
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         return self
@@ -154,7 +168,14 @@ class _Handler(BaseHTTPRequestHandler):
             faults.fail_times -= 1 if failing else 0
         if failing:
             self._error(faults.fail_status, "", "Internal Error", head)
-        elif match := _RESOLVE.match(path):
+        elif path.startswith("/cdn/") and (match := _RESOLVE.match(path[4:])):
+            self._resolve(match.group(1), match.group(2), match.group(3), head, cdn=True)
+        elif (match := _RESOLVE.match(path)) and self.fake.redirect_to and not head:
+            self.send_response(self.fake.redirect_status)
+            self.send_header("Location", self.fake.redirect_to + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif match:
             self._resolve(match.group(1), match.group(2), match.group(3), head)
         elif path == "/api/models":
             self._search(query)
@@ -228,11 +249,12 @@ class _Handler(BaseHTTPRequestHandler):
                      "lfs": {"oid": repo.sha256(name), "size": len(data), "pointerSize": 134}}
                     for name, data in repo.files.items()])
 
-    def _resolve(self, repo_id: str, revision: str, name: str, head: bool) -> None:
+    def _resolve(self, repo_id: str, revision: str, name: str, head: bool,
+                 cdn: bool = False) -> None:
         repo = self._repo(repo_id, head)
         if repo is None:
             return
-        if repo.gated and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if repo.gated and not cdn and self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self._error(401, "GatedRepo", f"Access to model {repo_id} is restricted",
                                head)
         if revision not in ("main", repo.commit):
@@ -267,12 +289,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        self.send_header("Content-Length", str(end - start + 1))
+        if faults.chunked and not head:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(end - start + 1))
         self.end_headers()
         if not head:
-            self._stream(data[start:end + 1])
+            self._stream(memoryview(data)[start:end + 1])
 
-    def _stream(self, body: bytes) -> None:
+    def _stream(self, body: memoryview) -> None:
         faults = self.fake.faults
         with self.fake.lock:
             cut = faults.drop_after if faults.drop_after is not None and \
@@ -282,11 +307,15 @@ class _Handler(BaseHTTPRequestHandler):
         sent, started = 0, time.monotonic()
         while sent < len(body):
             stop = len(body) if cut is None else min(len(body), cut)
-            block = body[sent:min(stop, sent + _SEND_BLOCK)]
+            step = _SEND_BLOCK if faults.throttle_bps else _FAST_BLOCK
+            block = body[sent:min(stop, sent + step)]
             if not block:
                 break
             try:
-                self.wfile.write(block)
+                if faults.chunked:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+                else:
+                    self.wfile.write(block)
             except OSError:  # the client went away (pause, cancel)
                 return
             sent += len(block)
@@ -298,6 +327,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
+        elif faults.chunked:
+            self.wfile.write(b"0\r\n\r\n")
 
 
 def random_bytes(size: int) -> bytes:

@@ -1,8 +1,9 @@
 """Resumable, verified download of one GGUF file from the Hub (or a mirror).
 
-Bytes go to ``<target>.part`` through HTTP range requests, hashed as they arrive; dropped
-connections, timeouts and server errors are retried with exponential back-off, resuming from
-the last byte. Only a file whose SHA-256 matches the Hub's is moved into place.
+Bytes go to ``<target>.part`` through HTTP range requests, hashed on a second thread as they
+arrive (``hash_pipe``); dropped connections, timeouts and server errors are retried with
+exponential back-off, resuming from the last byte. Only a file whose SHA-256 matches the
+Hub's is moved into place.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,7 +27,9 @@ from openchat_desktop.core.download_types import (
     SpeedMeter,
 )
 from openchat_desktop.core.errors import HubError, ModelFileError
-from openchat_desktop.core.hub import HubClient, RemoteFile
+from openchat_desktop.core.hash_pipe import HashPipe, hash_prefix
+from openchat_desktop.core.http_range import range_start
+from openchat_desktop.core.hub import HubClient, RangeResponse, RemoteFile
 from openchat_desktop.core.hub_errors import HubOfflineError, TransientHubError
 from openchat_desktop.core.partial import (
     PartInfo,
@@ -42,7 +45,6 @@ from openchat_desktop.core.sizes import format_gb
 __all__ = ["DownloadJob", "DownloadProgress", "DownloadState", "RetryPolicy", "discard_partial"]
 
 CORRUPT_MESSAGE = "downloaded file is corrupt (SHA-256 mismatch); it was not installed"
-_HASH_BLOCK = 4 * 1024 * 1024
 
 
 class _Stopped(Exception):
@@ -196,12 +198,8 @@ class DownloadJob:
 
     def _rehash(self, part: Path, size: int) -> None:
         """Hash the bytes already on disk, so the final check covers the whole file."""
-        self._hasher, self._done = hashlib.sha256(), 0
-        if size:
-            with part.open("rb") as handle:
-                while block := handle.read(min(_HASH_BLOCK, size - self._done)):
-                    self._hasher.update(block)
-                    self._done += len(block)
+        self._hasher = hashlib.sha256()
+        self._done = hash_prefix(self._hasher, part, size)
 
     def _transfer(self, remote: RemoteFile) -> None:
         total = remote.size or 0
@@ -213,7 +211,7 @@ class DownloadJob:
             if response.status == 416:  # nothing past our offset: the part must be complete
                 self._restart_part()
                 raise TransientHubError(f"The Hub refused to resume {self.what}; restarting")
-            if response.status == 206 and not _range_starts_at(response.headers, self._done):
+            if response.status == 206 and range_start(response.headers) != self._done:
                 self._restart_part()
                 raise TransientHubError(f"The Hub resumed {self.what} at the wrong place")
             if response.status == 200 and self._done:
@@ -221,20 +219,29 @@ class DownloadJob:
             elif response.status not in (200, 206):
                 raise HubError(f"Unexpected answer from the Hub for {self.what} "
                                f"(HTTP {response.status})")
-            self._write(response.chunks, total)
+            self._write(response, total)
         if self._done < total:
             raise TransientHubError(f"The connection closed early while downloading {self.what}")
 
-    def _write(self, chunks: Iterator[bytes], total: int) -> None:
-        # Errors are handled after the file is closed: Windows cannot delete an open file.
+    def _write(self, response: RangeResponse, total: int) -> None:
+        """Receive the body; the hasher thread is drained and joined whatever happens."""
+        pipe = HashPipe(self._hasher)
         try:
-            with self._open_part(part_path(self.target)) as handle:
-                if self._done == 0:
+            self._receive(response, pipe, total)
+        finally:
+            pipe.close()
+            pipe.check()  # a failed hasher outranks whatever else went wrong
+
+    def _receive(self, response: RangeResponse, pipe: HashPipe, total: int) -> None:
+        # Errors are handled after the file is closed: Windows cannot delete an open file.
+        part = part_path(self.target)
+        try:
+            with self._open_part(part) as handle:
+                # Only when needed: on ext4 a truncate makes the close wait for a flush.
+                if self._done == 0 and part.stat().st_size:
                     handle.truncate(0)
-                for chunk in chunks:
-                    handle.write(chunk)
-                    self._hasher.update(chunk)
-                    self._done += len(chunk)
+                while count := pipe.relay(response.readinto, handle.write):
+                    self._done += count
                     if self._done > total:
                         raise _TooLong
                     self._emit(DownloadState.DOWNLOADING)
@@ -307,15 +314,6 @@ class DownloadJob:
             report = self._last
         if self._callback is not None:
             self._callback(report)
-
-
-def _range_starts_at(headers: dict[str, str], offset: int) -> bool:
-    """Whether a 206 answer's ``Content-Range: bytes A-B/N`` starts at ``offset``."""
-    value = {key.lower(): item for key, item in headers.items()}.get("content-range", "")
-    try:
-        return int(value.split()[1].split("-")[0]) == offset
-    except (IndexError, ValueError):
-        return False
 
 
 def _read_gguf_info(path: Path) -> object:

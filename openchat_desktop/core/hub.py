@@ -2,17 +2,19 @@
 
 The only module of the app that imports ``huggingface_hub``. It is used for what it does
 well: endpoint and token handling, metadata calls and error parsing. The byte transfer itself
-is a plain HTTP range request (see ``downloader``), because huggingface_hub no longer resumes
-partial files across calls, and its Xet transfers can neither be cancelled nor sent through a
-mirror.
+is a plain HTTP range request (``http_range``, used by ``downloader``), because
+huggingface_hub no longer resumes partial files across calls, and its Xet transfers can
+neither be cancelled nor sent through a mirror.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import ssl
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +25,7 @@ from huggingface_hub.hf_api import ModelInfo
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from openchat_desktop.core.errors import HubError
+from openchat_desktop.core.http_range import RangeResponse, RangeTransport
 from openchat_desktop.core.hub_errors import (
     HubOfflineError,
     TransientHubError,
@@ -78,15 +81,6 @@ class RemoteFile:
         return f"{self.repo}:{self.path}"
 
 
-@dataclass
-class RangeResponse:
-    """An open streamed answer to a range request: status, headers and the body's chunks."""
-
-    status: int
-    headers: dict[str, str]
-    chunks: Iterator[bytes]
-
-
 class HubClient:
     """Talks to one Hub endpoint (or mirror) with an optional token and proxy.
 
@@ -104,15 +98,12 @@ class HubClient:
             None if self.endpoint == DEFAULT_ENDPOINT else False)
         _configure_session(self.proxy)
         self._api = HfApi(endpoint=self.endpoint, token=self._token)
-        # Own client for transfers: the shared huggingface_hub session gets closed by its
-        # retry logic on connection errors, which would kill a download running beside it.
-        self._transfer = httpx.Client(
-            proxy=self.proxy, follow_redirects=True,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)))
+        # Transfers have their own connections: the shared huggingface_hub session gets
+        # closed by its retry logic on connection errors, which would kill a download.
+        self._ranges = RangeTransport(self.endpoint, self.proxy, timeout, _tls_context)
 
     def close(self) -> None:
-        """Release the transfer connections."""
-        self._transfer.close()
+        """Release the client (each transfer closes its own connection when it ends)."""
 
     def search(self, query: str, limit: int = 30) -> list[RepoHit]:
         """GGUF model repositories matching ``query``, most downloaded first."""
@@ -158,27 +149,17 @@ class HubClient:
 
     @contextmanager
     def open_range(self, url: str, start: int, what: str) -> Iterator[RangeResponse]:
-        """GET ``url`` from byte ``start`` on. Raises HubError subclasses, never httpx's.
+        """GET ``url`` from byte ``start`` on, following redirects; raises HubErrors only.
 
         Statuses below 400, and 416, are handed to the caller, who decides what they mean.
+        The body comes through ``readinto``: one socket read per call, for a prompt pause.
         """
         headers = self._headers()
         headers["Accept-Encoding"] = "identity"  # byte offsets must be those of the file
         if start > 0:
             headers["Range"] = f"bytes={start}-"
-        with ExitStack() as stack:
-            with self._translated(what):
-                resp = stack.enter_context(self._transfer.stream("GET", url, headers=headers))
-            if resp.status_code >= 400 and resp.status_code != 416:
-                raise status_error(resp.status_code, resp.headers, what)
-            yield RangeResponse(resp.status_code, dict(resp.headers),
-                                self._chunks(resp, what))
-
-    def _chunks(self, response: Any, what: str) -> Iterator[bytes]:
-        # Chunks as the network delivers them (tens of KB): re-chunking to a fixed size
-        # would make pause and cancel wait for a whole chunk on a slow line.
-        with self._translated(what):
-            yield from response.iter_raw()
+        with self._ranges.open(url, headers, what) as response:
+            yield response
 
     def _headers(self) -> dict[str, str]:
         return build_hf_headers(token=self._token, library_name="openchat-desktop")
@@ -206,6 +187,12 @@ class HubClient:
             raise interrupted_error(self.endpoint, timed_out=False) from exc
         except (ValueError, KeyError, TypeError) as exc:  # an answer that is not the JSON
             raise HubError(f"Unexpected answer from {self.endpoint} about {what}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """The certificates httpx (and so huggingface_hub) trusts; built once, on first use."""
+    return httpx.create_ssl_context()
 
 
 _session_proxy: str | None = None

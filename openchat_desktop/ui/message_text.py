@@ -48,9 +48,7 @@ class MessageText(QTextBrowser):
         self.document().setDefaultTextOption(option)
         self.document().documentLayout().documentSizeChanged.connect(
             self._on_document_size_changed)
-        self._tail_start = 0
-        self._shown_stable = 0
-        self._shown_tail = ""
+        self._reset_stream()
         self.setFixedHeight(self._height_for(self.document().size()))
 
     # -- safety -----------------------------------------------------------------------------
@@ -85,7 +83,7 @@ class MessageText(QTextBrowser):
         replaced. Neither re-parses nor re-lays-out the text above it.
         """
         cursor = QTextCursor(self.document())
-        if len(stable_html) == self._shown_stable and tail.startswith(self._shown_tail):
+        if len(stable_html) == len(self._shown_html) and tail.startswith(self._shown_tail):
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(tail[len(self._shown_tail):])
             self._shown_tail = tail
@@ -93,16 +91,45 @@ class MessageText(QTextBrowser):
         cursor.setPosition(self._tail_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        if len(stable_html) > self._shown_stable:
-            start = cursor.position()
-            cursor.insertHtml(stable_html[self._shown_stable:])
-            self._wrap_code(start)
-            self._shown_stable = len(stable_html)
+        if len(stable_html) > len(self._shown_html):
+            self._insert_blocks(cursor, stable_html[len(self._shown_html):])
+            self._shown_html = stable_html
             cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            if cursor.block().length() > 1:  # after a table or code block one is empty already
+                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
             self._tail_start = cursor.position()
         cursor.insertText(tail)
         self._shown_tail = tail
+
+    def finish_stream(self, html: str, css: str) -> None:
+        """End a stream with the message's final HTML. When the blocks shown while streaming
+        begin it (the usual case) only the rest replaces the tail, so a long reply is not
+        parsed and laid out again as it ends; otherwise the whole is set anew."""
+        if not html.startswith(self._shown_html):
+            self.show_html(html, css)
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._tail_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        rest = html[len(self._shown_html):]
+        if rest:
+            self._insert_blocks(cursor, rest)
+        elif self.document().blockCount() > 1:
+            cursor.deletePreviousChar()  # the empty block the tail was written in
+        self._reset_stream()
+
+    def _insert_blocks(self, cursor: QTextCursor, html: str) -> None:
+        """Insert a run of whole blocks where the cursor's (empty) block is, as ``setHtml``
+        would have laid them out: a table inserted into an empty block would keep that block
+        as a blank line above it."""
+        fragment = html.strip()  # line breaks between tags would end the block before in a space
+        block = cursor.block()
+        if fragment.startswith("<table") and block.length() == 1 and block.previous().isValid():
+            cursor.deletePreviousChar()
+        start = cursor.position()
+        cursor.insertHtml(fragment)
+        self._wrap_code(start)
 
     def _wrap_code(self, start: int) -> None:
         """Let long code lines wrap: the body has no horizontal scroll bar, and an unwrapped
@@ -119,7 +146,7 @@ class MessageText(QTextBrowser):
 
     def _reset_stream(self) -> None:
         self._tail_start = 0
-        self._shown_stable = 0
+        self._shown_html = ""
         self._shown_tail = ""
 
     # -- size -------------------------------------------------------------------------------
@@ -131,3 +158,4 @@ class MessageText(QTextBrowser):
         height = self._height_for(size)
         if height != self.height():
             self.setFixedHeight(height)
+

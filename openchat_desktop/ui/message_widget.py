@@ -158,9 +158,14 @@ class MessageWidget(QFrame):
         if self._stream is not None and message.status == "streaming":
             self._refresh_footer()  # the stored text lags behind the stream: keep ours
             return
+        streamed = self._stream is not None and message.content == "".join(self._streamed)
         self._stream = None
         self._streamed = []
-        self.render_message()
+        if streamed and message.role == "assistant" and message.content:
+            self.body.finish_stream(self._renderer.html(message.content), self._renderer.css())
+            self._refresh_footer()
+        else:
+            self.render_message()
 
     def render_message(self) -> None:
         message, tr = self.message, self._i18n.tr

@@ -8,9 +8,10 @@ from fakes import DEFAULT_TOKENS
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
-from ui_helpers import AppMaker, send
+from ui_helpers import App, AppMaker, send
 
 from openchat_desktop.ui.chat_view import ChatView
+from openchat_desktop.ui.message_text import MessageText
 
 FULL_REPLY = "".join(DEFAULT_TOKENS)
 SLOW = {"tokens": [f" w{i}" for i in range(400)], "tokens_per_second": 40}
@@ -58,6 +59,44 @@ def test_streaming_paints_on_a_timer_not_per_token(qtbot: QtBot, make_app: AppMa
     send(qtbot, app, "Write")
     assert 0 < len(flushes) < 62
     assert app.widgets()[-1].body.toPlainText().startswith("Para one.\nPara two.")
+
+
+MARKDOWN_REPLY = ["Intro **bold** text.\n\n", "```python\nprint('hi')\n```\n\n",
+                  "- one\n- two\n\n", "A table:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+                  "Last ", "paragraph", " ends here."]
+
+
+def finished_like_a_fresh_render(app: App) -> None:
+    """The reply as streamed and finished reads exactly as the same message rendered anew."""
+    reply = app.widgets()[-1]
+    fresh = MessageText()
+    fresh.show_html(app.window.chat_view._renderer.html(reply.message.content),
+                    app.window.chat_view._renderer.css())
+    def lines(text: str) -> list[str]:  # a space at the end of a line is not seen
+        return [line.rstrip() for line in text.splitlines()]
+
+    assert lines(reply.body.toPlainText()) == lines(fresh.toPlainText())
+    assert reply.body.document().blockCount() == fresh.document().blockCount()
+    fresh.deleteLater()
+
+
+def test_a_finished_reply_keeps_its_streamed_blocks(qtbot: QtBot, make_app: AppMaker) -> None:
+    # Only the last block is rendered as the reply ends: re-setting the whole document would
+    # stall the window for tens of milliseconds on a long reply.
+    app = make_app(tokens=MARKDOWN_REPLY, tokens_per_second=50)
+    send(qtbot, app, "Show me Markdown")
+    finished_like_a_fresh_render(app)
+    assert "print('hi')" in app.widgets()[-1].body.toPlainText()
+
+
+def test_a_reply_whose_blocks_change_at_the_end_is_rendered_anew(qtbot: QtBot,
+                                                                make_app: AppMaker) -> None:
+    # A reference-style link resolves only when its definition arrives, after its block.
+    app = make_app(tokens=["See [the docs][d].\n\n", "More text.\n\n",
+                           "[d]: https://example.com/docs\n"], tokens_per_second=50)
+    send(qtbot, app, "Link please")
+    finished_like_a_fresh_render(app)
+    assert "[the docs]" not in app.widgets()[-1].body.toPlainText()
 
 
 def test_send_button_is_disabled_for_blank_text(qtbot: QtBot, make_app: AppMaker) -> None:

@@ -187,6 +187,7 @@ class ChatView(QScrollArea):
         for widget in self._widgets[index:]:
             self._dirty.discard(widget)
             self._layout.removeWidget(widget)
+            widget.hide()  # laid out and painted no more, even before the deletion happens
             widget.deleteLater()
         del self._widgets[index:]
         self._last = self._first + len(self._widgets)

@@ -56,7 +56,7 @@ GOALS = (
 BENCHMARKS: tuple[tuple[str, str, list[str]], ...] = (
     ("engine", "bench_engine.py", ["--runs", "6"]),
     ("figures", "bench_engine_figures.py", []),
-    ("gui", "bench_gui_stream.py", ["--runs", "6"]),
+    ("gui", "bench_gui_stream.py", ["--runs", "10"]),
     ("memory", "bench_memory.py", ["--runs", "3"]),
     ("ui", "bench_ui.py", ["--runs", "3"]),
     ("startup", "bench_startup.py", ["--runs", "5"]),

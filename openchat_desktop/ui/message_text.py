@@ -29,6 +29,10 @@ class MessageText(QTextBrowser):
     Signals: those of ``QTextBrowser`` (``anchorClicked(QUrl)`` is the one used).
     """
 
+    _tail_start: int  # where the streamed tail's block begins
+    _shown_html: str  # the completed blocks already in the document
+    _shown_tail: str  # the tail text already in the document
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
@@ -95,8 +99,7 @@ class MessageText(QTextBrowser):
             self._insert_blocks(cursor, stable_html[len(self._shown_html):])
             self._shown_html = stable_html
             cursor.movePosition(QTextCursor.MoveOperation.End)
-            if cursor.block().length() > 1:  # after a table or code block one is empty already
-                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
             self._tail_start = cursor.position()
         cursor.insertText(tail)
         self._shown_tail = tail
@@ -115,21 +118,23 @@ class MessageText(QTextBrowser):
         rest = html[len(self._shown_html):]
         if rest:
             self._insert_blocks(cursor, rest)
-        elif self.document().blockCount() > 1:
+        elif _follows_a_paragraph(cursor):
             cursor.deletePreviousChar()  # the empty block the tail was written in
         self._reset_stream()
 
     def _insert_blocks(self, cursor: QTextCursor, html: str) -> None:
-        """Insert a run of whole blocks where the cursor's (empty) block is, as ``setHtml``
-        would have laid them out: a table inserted into an empty block would keep that block
-        as a blank line above it."""
+        """Insert a run of whole blocks where the cursor's (empty) block is, laid out as
+        ``setHtml`` would: a table or list inserted there leaves that block empty above it,
+        and it goes."""
         fragment = html.strip()  # line breaks between tags would end the block before in a space
-        block = cursor.block()
-        if fragment.startswith("<table") and block.length() == 1 and block.previous().isValid():
-            cursor.deletePreviousChar()
         start = cursor.position()
         cursor.insertHtml(fragment)
         self._wrap_code(start)
+        block = self.document().findBlock(start)
+        if block.length() == 1 and block.next().isValid():
+            emptied = QTextCursor(block)
+            if _follows_a_paragraph(emptied):
+                emptied.deletePreviousChar()
 
     def _wrap_code(self, start: int) -> None:
         """Let long code lines wrap: the body has no horizontal scroll bar, and an unwrapped
@@ -159,3 +164,12 @@ class MessageText(QTextBrowser):
         if height != self.height():
             self.setFixedHeight(height)
 
+
+def _follows_a_paragraph(cursor: QTextCursor) -> bool:
+    """Whether the block before the cursor's is a plain paragraph of the same frame (the
+    empty block after a table belongs to the table's frame boundary and must stay)."""
+    previous = cursor.block().previous()
+    if not previous.isValid():
+        return False
+    before = QTextCursor(previous)
+    return before.currentTable() is None and before.currentFrame() == cursor.currentFrame()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from itertools import pairwise
 
+import pytest
 from fakes import DEFAULT_TOKENS
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
@@ -12,6 +14,7 @@ from ui_helpers import App, AppMaker, send
 
 from openchat_desktop.ui.chat_view import ChatView
 from openchat_desktop.ui.message_text import MessageText
+from openchat_desktop.ui.rendering import Renderer
 
 FULL_REPLY = "".join(DEFAULT_TOKENS)
 SLOW = {"tokens": [f" w{i}" for i in range(400)], "tokens_per_second": 40}
@@ -66,17 +69,22 @@ MARKDOWN_REPLY = ["Intro **bold** text.\n\n", "```python\nprint('hi')\n```\n\n",
                   "Last ", "paragraph", " ends here."]
 
 
+def same_lines(view: MessageText, fresh: MessageText) -> bool:
+    """Whether two bodies read alike, block for block (a space at a line's end is not seen)."""
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.splitlines()]
+
+    return (lines(view.toPlainText()) == lines(fresh.toPlainText())
+            and view.document().blockCount() == fresh.document().blockCount())
+
+
 def finished_like_a_fresh_render(app: App) -> None:
     """The reply as streamed and finished reads exactly as the same message rendered anew."""
     reply = app.widgets()[-1]
     fresh = MessageText()
     fresh.show_html(app.window.chat_view._renderer.html(reply.message.content),
                     app.window.chat_view._renderer.css())
-    def lines(text: str) -> list[str]:  # a space at the end of a line is not seen
-        return [line.rstrip() for line in text.splitlines()]
-
-    assert lines(reply.body.toPlainText()) == lines(fresh.toPlainText())
-    assert reply.body.document().blockCount() == fresh.document().blockCount()
+    assert same_lines(reply.body, fresh)
     fresh.deleteLater()
 
 
@@ -87,6 +95,17 @@ def test_a_finished_reply_keeps_its_streamed_blocks(qtbot: QtBot, make_app: AppM
     send(qtbot, app, "Show me Markdown")
     finished_like_a_fresh_render(app)
     assert "print('hi')" in app.widgets()[-1].body.toPlainText()
+
+
+@pytest.mark.parametrize("ending", ["```\nls -l\n```\n", "| a | b |\n|---|---|\n| 1 | 2 |\n",
+                                    "Plain end.\n\n"])
+def test_a_reply_ending_in_any_block_finishes_like_a_fresh_render(qtbot: QtBot,
+                                                                   make_app: AppMaker,
+                                                                   ending: str) -> None:
+    app = make_app(tokens=["Some text.\n\n", "```python\nx = 1\n```\n\n", ending],
+                   tokens_per_second=50)
+    send(qtbot, app, "Go")
+    finished_like_a_fresh_render(app)
 
 
 def test_a_reply_whose_blocks_change_at_the_end_is_rendered_anew(qtbot: QtBot,
@@ -239,3 +258,30 @@ def test_delete_message_and_new_chat(qtbot: QtBot, make_app: AppMaker) -> None:
     send(qtbot, app, "Again")
     app.window.menu_actions["new_chat"].trigger()
     assert app.ctx.session.current_id != first and app.texts() == []
+
+
+STREAMED_DOC = ("Intro **bold** text.\n\n```python\nprint('hi')\n```\n\n- one\n- two\n\n"
+                "A table:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted\n\n1. first\n2. second\n\n"
+                "```\nls\n```\n\nLast paragraph ends here.")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_any_chunking_of_a_stream_finishes_like_a_fresh_render(qtbot: QtBot, seed: int) -> None:
+    # Which blocks complete between two repaints depends on timing: every way must end alike.
+    renderer = Renderer()
+    chooser = random.Random(seed)
+    view, fresh = MessageText(), MessageText()
+    qtbot.addWidget(view)
+    qtbot.addWidget(fresh)
+    stream = renderer.streaming()
+    view.begin_stream(renderer.css())
+    position = 0
+    while position < len(STREAMED_DOC):
+        step = chooser.randint(1, 40)
+        stream.feed(STREAMED_DOC[position:position + step])
+        position += step
+        if chooser.random() < 0.5:
+            view.show_stream(renderer.stream_html(stream), stream.tail_text())
+    view.finish_stream(renderer.html(STREAMED_DOC), renderer.css())
+    fresh.show_html(renderer.html(STREAMED_DOC), renderer.css())
+    assert same_lines(view, fresh)

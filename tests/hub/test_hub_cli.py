@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import argparse
 import io
+import signal
 from pathlib import Path
 
 import pytest
@@ -136,8 +137,14 @@ def test_ctrl_c_pauses_and_keeps_the_part(fake_hub: FakeHub, openchat_home: Path
             _thread.interrupt_main()  # what Ctrl-C does
 
     monkeypatch.setattr(ProgressBar, "update", update)
-    code, _, err = run(capsys, "pull", f"{REPO}:{FILE}", "--endpoint", fake_hub.url)
-    assert code == 130
+    # interrupt_main() does nothing unless Python's own SIGINT handler is installed, and in
+    # the whole suite something before this test leaves another one in place.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code, _, err = run(capsys, "pull", f"{REPO}:{FILE}", "--endpoint", fake_hub.url)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130, f"SIGINT handler before the test: {previous!r}"
     assert "Run `openchat models pull" in err and "again to resume" in err
     assert part_path(openchat_home / "models" / REPO / FILE).exists()
     assert "unfinished:" in run(capsys, "list")[1]

@@ -116,7 +116,8 @@ def main() -> None:
             gui_rates.append(rates["window"])
             bare_rates.append(rates["bare"])
             ratios.append(rates["window"] / rates["bare"])
-            print(f"run {run}: window {rates['window']:.1f}, bare {rates['bare']:.1f} tok/s", flush=True)
+            print(f"run {run}: window {rates['window']:.1f}, bare {rates['bare']:.1f} tok/s",
+                  flush=True)
     close_window(ctx, window)
     figures = {"gui_tokens_per_s": statistics.median(gui_rates),
                "gui_bare_tokens_per_s": statistics.median(bare_rates),

@@ -4,10 +4,14 @@ Only a window of the path has widgets: opening a conversation builds its last ``
 messages; scrolling near the top or bottom edge of the window adds a page there, and jumping
 to a search hit far above builds a new window around it. Path changes (a reply added, a
 version picked) rebuild only the messages after the first difference. Streamed text is
-buffered and painted on a 40 ms timer, so a fast model costs one repaint per frame.
+buffered and painted on a 40 ms timer, so a fast model costs one repaint per frame; when a
+repaint itself takes long (a huge unbroken line), the next waits twice as long as it took, so
+the window keeps answering. A finished reply is rendered once from the store, not flushed first.
 """
 
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QResizeEvent
@@ -289,14 +293,17 @@ class ChatView(QScrollArea):
 
     def _end_stream(self) -> None:
         self._timer.stop()
-        self._on_repaint_timer_timeout()
-        self.refresh()
+        self.refresh()  # a finished reply is rendered whole: flushing it first would be wasted
+        self._on_repaint_timer_timeout()  # whatever still streams shows its latest text
 
     @Slot()
     def _on_repaint_timer_timeout(self) -> None:
+        started = time.perf_counter()
         dirty, self._dirty = self._dirty, set()
         for widget in dirty:
             widget.flush_stream()
+        spent_ms = (time.perf_counter() - started) * 1000
+        self._timer.setInterval(max(REPAINT_MS, int(2 * spent_ms)))
 
     # -- scrolling --------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import statistics
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +66,7 @@ def _fill(store: ConversationStore, conv: int, count: int, words: int = 30) -> N
 def _open_ms(app: RealApp, target: int, other: int) -> float:
     app.ctx.session.open(other)
     QCoreApplication.processEvents()
+    gc.collect()  # collecting earlier tests' garbage is not this open's cost
     started = time.perf_counter()
     app.ctx.session.open(target)
     QCoreApplication.processEvents()
@@ -98,10 +99,11 @@ def test_opening_a_conversation_does_not_slow_down_with_a_big_history(
         make_real_app, tmp_path / "big", 99, monkeypatch)
     assert sum(c.message_count for c in big_app.ctx.store.list_conversations()) >= 10_000
     small_times, big_times = [], []
-    for _ in range(5):  # interleaved, so other work on the machine hits both alike
+    for _ in range(7):  # interleaved, so other work on the machine hits both alike
         small_times.append(_open_ms(small_app, small_target, small_other))
         big_times.append(_open_ms(big_app, big_target, big_other))
-    small, big = statistics.median(small_times), statistics.median(big_times)
-    print(f"\nopening a 100-message conversation: median {small:.1f} ms with 102 messages in "
+    # The fastest of each: what the code costs, without what else the machine was doing.
+    small, big = min(small_times), min(big_times)
+    print(f"\nopening a 100-message conversation: fastest {small:.1f} ms with 102 messages in "
           f"the database, {big:.1f} ms with 10,002 (ratio {big / small:.2f})")
     assert big <= small * 1.2 + 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from itertools import pairwise
 
 import pytest
@@ -12,8 +13,9 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 from ui_helpers import App, AppMaker, send
 
-from openchat_desktop.ui.chat_view import ChatView
+from openchat_desktop.ui.chat_view import REPAINT_MS, ChatView
 from openchat_desktop.ui.message_text import MessageText
+from openchat_desktop.ui.message_widget import MessageWidget
 from openchat_desktop.ui.rendering import Renderer
 
 FULL_REPLY = "".join(DEFAULT_TOKENS)
@@ -62,6 +64,27 @@ def test_streaming_paints_on_a_timer_not_per_token(qtbot: QtBot, make_app: AppMa
     send(qtbot, app, "Write")
     assert 0 < len(flushes) < 62
     assert app.widgets()[-1].body.toPlainText().startswith("Para one.\nPara two.")
+
+
+def test_a_slow_repaint_spaces_out_the_next(qtbot: QtBot, make_app: AppMaker,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # A repaint that takes 60 ms (a huge unbroken line) makes the next wait at least 120 ms,
+    # so the window keeps time for input; the finished reply still shows every token.
+    app = make_app(**SLOW)
+    view: ChatView = app.window.chat_view
+    intervals: list[int] = []
+    flush = MessageWidget.flush_stream
+
+    def slow_flush(widget: MessageWidget) -> None:
+        intervals.append(view._timer.interval())  # what this repaint waited for
+        time.sleep(0.06)
+        flush(widget)
+
+    monkeypatch.setattr(MessageWidget, "flush_stream", slow_flush)
+    send(qtbot, app, "Count", timeout=20_000)
+    assert len(intervals) > 3 and intervals[0] == REPAINT_MS
+    assert min(intervals[1:]) >= 120
+    assert app.texts()[-1] == "".join(SLOW["tokens"]).strip()
 
 
 MARKDOWN_REPLY = ["Intro **bold** text.\n\n", "```python\nprint('hi')\n```\n\n",

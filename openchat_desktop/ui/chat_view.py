@@ -4,7 +4,8 @@ Only a window of the path has widgets: opening a conversation builds its last ``
 messages; scrolling near the top or bottom edge of the window adds a page there, and jumping
 to a search hit far above builds a new window around it. Path changes (a reply added, a
 version picked) rebuild only the messages after the first difference. Streamed text is
-buffered and painted on a 40 ms timer, so a fast model costs one repaint per frame; when a
+buffered and painted on a 40 ms timer, so a fast model costs one repaint per frame (the
+layouts a taller reply sets off run before that paint, not after it); when a
 repaint itself takes long (a huge unbroken line), the next waits twice as long as it took, so
 the window keeps answering. A finished reply is rendered once from the store, not flushed first.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -32,6 +33,7 @@ COLUMN_MAX_WIDTH = 860
 SIDE_MARGIN = 24
 _EDGE_PX = 160
 _NEAR_BOTTOM_PX = 32
+_LAYOUT_LEVELS = 6  # message widget, column, canvas, viewport, and some to spare
 _REVEAL_CONTEXT = 4
 
 
@@ -302,6 +304,7 @@ class ChatView(QScrollArea):
         dirty, self._dirty = self._dirty, set()
         for widget in dirty:
             widget.flush_stream()
+        _settle_layouts()
         spent_ms = (time.perf_counter() - started) * 1000
         self._timer.setInterval(max(REPAINT_MS, int(2 * spent_ms)))
 
@@ -334,3 +337,10 @@ class ChatView(QScrollArea):
             bar.setValue(maximum - self._keep_from_bottom)
         elif self._stick_to_bottom:
             bar.setValue(maximum)
+
+
+def _settle_layouts() -> None:
+    """Run now the layout passes a taller reply sets off, each level posting the next, so the
+    window paints once per flush, not once before the scroll and again after it."""
+    for _ in range(_LAYOUT_LEVELS):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)

@@ -84,9 +84,17 @@ class MessageText(QTextBrowser):
         """Show a streaming reply: HTML of completed blocks, then the raw tail as text.
 
         ``stable_html`` only ever grows, so just its new end is inserted; the tail block is
-        replaced. Neither re-parses nor re-lays-out the text above it.
+        replaced. Neither re-parses nor re-lays-out the text above it, and the edits make
+        one change to the document, so it is laid out (and the widget resized) once.
         """
         cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        try:
+            self._update_stream(cursor, stable_html, tail)
+        finally:
+            cursor.endEditBlock()
+
+    def _update_stream(self, cursor: QTextCursor, stable_html: str, tail: str) -> None:
         if len(stable_html) == len(self._shown_html) and tail.startswith(self._shown_tail):
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(tail[len(self._shown_tail):])

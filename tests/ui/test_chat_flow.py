@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 from fakes import DEFAULT_TOKENS
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 from ui_helpers import App, AppMaker, send
@@ -64,6 +64,41 @@ def test_streaming_paints_on_a_timer_not_per_token(qtbot: QtBot, make_app: AppMa
     send(qtbot, app, "Write")
     assert 0 < len(flushes) < 62
     assert app.widgets()[-1].body.toPlainText().startswith("Para one.\nPara two.")
+
+
+class _PaintCounter(QObject):
+    """Counts paint and resize events of one widget."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = self.resizes = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        self.paints += event.type() == QEvent.Type.Paint
+        self.resizes += event.type() == QEvent.Type.Resize
+        return False
+
+
+def test_a_growing_reply_is_resized_and_painted_once_per_flush(
+        qtbot: QtBot, make_app: AppMaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every flush adds a paragraph: the text grows taller, the chat scrolls. That is one
+    # resize and one paint of the text per flush, not one per edit or per layout level.
+    app = make_app(tokens=[f"Paragraph {i} has a few words.\n\n" for i in range(40)],
+                   tokens_per_second=20)
+    counter, flushes = _PaintCounter(), [0]
+    original = MessageWidget.flush_stream
+
+    def flush(widget: MessageWidget) -> None:
+        if not flushes[0]:
+            widget.body.installEventFilter(counter)
+        flushes[0] += 1
+        original(widget)
+
+    monkeypatch.setattr(MessageWidget, "flush_stream", flush)
+    send(qtbot, app, "Paragraphs", timeout=20_000)
+    assert flushes[0] > 20
+    assert counter.resizes <= flushes[0] + 2
+    assert counter.paints <= flushes[0] + 5
 
 
 def test_a_slow_repaint_spaces_out_the_next(qtbot: QtBot, make_app: AppMaker,

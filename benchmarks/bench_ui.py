@@ -4,7 +4,9 @@ conversation, in the real window (offscreen) over a scripted fake engine.
 Stall: a 1 ms precise QTimer records the gaps between its ticks while the fake engine
 streams markdown at 300 tokens/s into a 2,000-message conversation; a gap is how long the GUI
 thread could not react. Open: milliseconds from asking the session to open the conversation
-to the window having processed every event it caused (layout and paint included).
+to the window having processed every event it caused (layout and paint included). Busy: the
+GUI thread's CPU time over the wall time of a reply streamed at 300 tokens/s into a new
+conversation (no probe timer): what the window takes from the cores the model runs on.
 """
 
 from __future__ import annotations
@@ -70,6 +72,19 @@ def stall_run(ctx: object) -> list[float]:
     return gaps
 
 
+def busy_run(ctx: object) -> float:
+    """The GUI thread's share of one core (%) while one reply streams, with no probe timer."""
+    done: list[bool] = []
+    session = ctx.session  # type: ignore[attr-defined]
+    handle = session.reply_finished.connect(lambda *_: done.append(True))
+    cpu, started = time.thread_time(), time.perf_counter()
+    session.send("Show me some code, please.")
+    wait_until(lambda: bool(done), 60)
+    share = (time.thread_time() - cpu) / (time.perf_counter() - started) * 100
+    session.reply_finished.disconnect(handle)
+    return share
+
+
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
@@ -98,10 +113,15 @@ def main() -> None:
         gaps = stall_run(ctx)
         p99s.append(p99(gaps))
         maxes.append(max(gaps))
+    busy = []
+    for _ in range(args.runs):
+        ctx.session.new_conversation()
+        busy.append(busy_run(ctx))
     close_window(ctx, window)
     figures = {**spread("open_conversation_ms", opens),
                **spread("ui_stall_p99_ms", p99s),
-               **spread("ui_stall_max_ms", maxes)}
+               **spread("ui_stall_max_ms", maxes),
+               **spread("ui_thread_busy_pct", busy)}
     report(figures, args.json)
     del app
 

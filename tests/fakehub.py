@@ -34,6 +34,7 @@ FILE = "tiny-chat.Q4_K_M.gguf"
 GATED = "gated-org/Secret-GGUF"
 _SEND_BLOCK = 64 * 1024
 _FAST_BLOCK = 1024 * 1024  # unthrottled: fewer, larger writes (a real server uses sendfile)
+_FAST_THROTTLE_BPS = 50_000_000  # a link this fast gets the large writes too
 _RESOLVE = re.compile(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$")
 _API_MODEL = re.compile(r"^/api/models/([^/]+/[^/]+)(?:/revision/([^/]+))?$")
 _API_TREE = re.compile(r"^/api/models/([^/]+/[^/]+)/tree/([^/]+)$")
@@ -307,7 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
         sent, started = 0, time.monotonic()
         while sent < len(body):
             stop = len(body) if cut is None else min(len(body), cut)
-            step = _SEND_BLOCK if faults.throttle_bps else _FAST_BLOCK
+            throttled = faults.throttle_bps and faults.throttle_bps < _FAST_THROTTLE_BPS
+            step = _SEND_BLOCK if throttled else _FAST_BLOCK
             block = body[sent:min(stop, sent + step)]
             if not block:
                 break

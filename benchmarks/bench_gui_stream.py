@@ -3,7 +3,8 @@ offscreen) with the real starter model, against the bare llama-cpp-python loop.
 
 Both are timed from the first token to the last: for the window, from the first delta the
 chat view receives to the end of the reply on the GUI thread, over the same number of tokens
-the bare loop then generates from the same prompt. Runs alternate window/bare (ABBA...).
+the bare loop then generates from the same prompt. Runs alternate window/bare (ABBA...); the
+ratio is the best window run over the best bare run.
 
 The bare loop runs in a child process: llama.cpp's OpenMP threads belong to the thread that
 starts them, so a second model generating on this process's main thread would add a second
@@ -119,9 +120,13 @@ def main() -> None:
             print(f"run {run}: window {rates['window']:.1f}, bare {rates['bare']:.1f} tok/s",
                   flush=True)
     close_window(ctx, window)
-    figures = {"gui_tokens_per_s": statistics.median(gui_rates),
-               "gui_bare_tokens_per_s": statistics.median(bare_rates),
+    # Headline: the best window run over the best bare run (another process can only slow a
+    # run down); the median and spread of the per-pair ratios stay beside it.
+    figures = {"gui_tokens_per_s": max(gui_rates),
+               "gui_bare_tokens_per_s": max(bare_rates),
                **spread("gen_ratio_gui", ratios),
+               "gen_ratio_gui_pairs_median": statistics.median(ratios),
+               "gen_ratio_gui": max(gui_rates) / max(bare_rates),
                "gui_tokens_count": count}
     report(figures, args.json)
     del app

@@ -271,6 +271,7 @@ class ChatView(QScrollArea):
 
     @Slot(int)
     def _on_session_reply_started(self, message_id: int) -> None:
+        self._timer.setInterval(REPAINT_MS)  # a slow last reply does not slow this one
         widget = self.widget_for(message_id)
         if widget is not None:
             widget.start_stream()

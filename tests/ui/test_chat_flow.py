@@ -105,7 +105,8 @@ def test_a_slow_repaint_spaces_out_the_next(qtbot: QtBot, make_app: AppMaker,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # A repaint that takes 60 ms (a huge unbroken line) makes the next wait at least 120 ms,
     # so the window keeps time for input; the finished reply still shows every token.
-    app = make_app(**SLOW)
+    words = [f" w{i}" for i in range(100)]
+    app = make_app(tokens=words, tokens_per_second=40)
     view: ChatView = app.window.chat_view
     intervals: list[int] = []
     flush = MessageWidget.flush_stream
@@ -119,7 +120,10 @@ def test_a_slow_repaint_spaces_out_the_next(qtbot: QtBot, make_app: AppMaker,
     send(qtbot, app, "Count", timeout=20_000)
     assert len(intervals) > 3 and intervals[0] == REPAINT_MS
     assert min(intervals[1:]) >= 120
-    assert app.texts()[-1] == "".join(SLOW["tokens"]).strip()
+    intervals.clear()
+    send(qtbot, app, "Again", timeout=20_000)  # a new reply starts at the usual pace
+    assert intervals[0] == REPAINT_MS
+    assert app.texts()[-1] == "".join(words).strip()
 
 
 MARKDOWN_REPLY = ["Intro **bold** text.\n\n", "```python\nprint('hi')\n```\n\n",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gui_support
@@ -48,6 +49,17 @@ def open_ms(ctx: object, conv_id: int) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def stream_reply(ctx: object, on_sent: Callable[[], None] = lambda: None) -> None:
+    """Send one message and wait for the whole reply; ``on_sent`` runs right after sending."""
+    done: list[bool] = []
+    session = ctx.session  # type: ignore[attr-defined]
+    handle = session.reply_finished.connect(lambda *_: done.append(True))
+    session.send("Show me some code, please.")
+    on_sent()
+    wait_until(lambda: bool(done), 60)
+    session.reply_finished.disconnect(handle)
+
+
 def stall_run(ctx: object) -> list[float]:
     """Gaps (ms) between 1 ms timer ticks during one streamed reply."""
     gaps: list[float] = []
@@ -58,31 +70,22 @@ def stall_run(ctx: object) -> list[float]:
         gaps.append((now - last[0]) * 1000)
         last[0] = now
 
+    def start_ticking() -> None:
+        last[0] = time.perf_counter()
+        timer.start()
+
     timer = QTimer(interval=1, timerType=Qt.TimerType.PreciseTimer)
     timer.timeout.connect(tick)
-    done: list[bool] = []
-    session = ctx.session  # type: ignore[attr-defined]
-    handle = session.reply_finished.connect(lambda *_: done.append(True))
-    session.send("Show me some code, please.")
-    last[0] = time.perf_counter()
-    timer.start()
-    wait_until(lambda: bool(done), 60)
+    stream_reply(ctx, start_ticking)
     timer.stop()
-    session.reply_finished.disconnect(handle)
     return gaps
 
 
 def busy_run(ctx: object) -> float:
     """The GUI thread's share of one core (%) while one reply streams, with no probe timer."""
-    done: list[bool] = []
-    session = ctx.session  # type: ignore[attr-defined]
-    handle = session.reply_finished.connect(lambda *_: done.append(True))
     cpu, started = time.thread_time(), time.perf_counter()
-    session.send("Show me some code, please.")
-    wait_until(lambda: bool(done), 60)
-    share = (time.thread_time() - cpu) / (time.perf_counter() - started) * 100
-    session.reply_finished.disconnect(handle)
-    return share
+    stream_reply(ctx)
+    return (time.thread_time() - cpu) / (time.perf_counter() - started) * 100
 
 
 def p99(values: list[float]) -> float:

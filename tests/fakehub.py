@@ -306,10 +306,10 @@ class _Handler(BaseHTTPRequestHandler):
             if cut is not None and faults.drop_times > 0:
                 faults.drop_times -= 1
         sent, started = 0, time.monotonic()
+        throttled = faults.throttle_bps and faults.throttle_bps < _FAST_THROTTLE_BPS
+        step = _SEND_BLOCK if throttled else _FAST_BLOCK
         while sent < len(body):
             stop = len(body) if cut is None else min(len(body), cut)
-            throttled = faults.throttle_bps and faults.throttle_bps < _FAST_THROTTLE_BPS
-            step = _SEND_BLOCK if throttled else _FAST_BLOCK
             block = body[sent:min(stop, sent + step)]
             if not block:
                 break

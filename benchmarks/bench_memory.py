@@ -3,11 +3,13 @@
 Not a test: it prints figures. Each measurement is a fresh process that loads the starter
 model at the app's default settings, answers three messages, then reads its own RSS:
 
-- ``rss_overhead_mb``: the desktop window (offscreen), the way a user runs the app;
+- ``rss_overhead_mb``: the desktop window (offscreen), the way a user runs the app; its
+  context cache starts at 1,024 tokens and grows as a conversation needs it;
 - ``rss_overhead_terminal_mb``: the engine alone, the way ``openchat chat`` runs it;
-- ``rss_overhead_q8_0_mb``: the window with the KV cache in q8_0 (the model.kv_cache_type
-  setting): half the cache, but long prompts read about a third slower on a CPU;
-- ``rss_overhead_8192_mb``: the window with last release's context cap of 8,192 tokens.
+- ``rss_overhead_reserved_mb``: the window with the whole 4,096-token cache reserved at load
+  (model.grow_context off): what a conversation that fills the context costs;
+- ``rss_overhead_q8_0_mb``: the same with the cache in q8_0 (model.kv_cache_type): half the
+  cache, but long prompts read about a third slower on a CPU.
 
     .venv/bin/python benchmarks/bench_memory.py [--runs 3] [--json FILE]
 """
@@ -68,10 +70,11 @@ def child(kind: str) -> None:
     reply = {"sampling__max_tokens": 200}
     if kind == "window":
         value = measure_window(reply)
+    elif kind == "reserved":
+        value = measure_window({**reply, "model__grow_context": False})
     elif kind == "q8_0":
-        value = measure_window({**reply, "model__kv_cache_type": "q8_0"})
-    elif kind == "8192":
-        value = measure_window({**reply, "model__ctx_size": 8192})
+        value = measure_window({**reply, "model__grow_context": False,
+                                "model__kv_cache_type": "q8_0"})
     else:
         value = measure_terminal()
     print(json.dumps(value), flush=True)
@@ -88,7 +91,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--child", choices=("window", "terminal", "q8_0", "8192"),
+    parser.add_argument("--child", choices=("window", "terminal", "reserved", "q8_0"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -97,8 +100,8 @@ def main() -> None:
 
     figures = {**spread("rss_overhead_mb", [run("window") for _ in range(args.runs)]),
                "rss_overhead_terminal_mb": run("terminal"),
+               "rss_overhead_reserved_mb": run("reserved"),
                "rss_overhead_q8_0_mb": run("q8_0"),
-               "rss_overhead_8192_mb": run("8192"),
                "model_file_mb": starter_model_path().stat().st_size / 2**20}
     report(figures, args.json)
     return None

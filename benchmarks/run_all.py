@@ -46,14 +46,18 @@ GOALS = (
          " s"),
     Goal("open_conversation_ms", "2,000 messages", "<", 150, " ms"),
     Goal("rss_overhead_mb", "window, model file {model_file_mb:.0f} MB; terminal "
-         "{rss_overhead_terminal_mb:.0f} MB", "<", 200, " MB"),
+         "{rss_overhead_terminal_mb:.0f} MB; whole 4,096-token cache "
+         "{rss_overhead_reserved_mb:.0f} MB", "<", 200, " MB"),
     Goal("stop_latency_gen_ms", "during generation", "<", 100, " ms"),
     Goal("stop_latency_prompt_ms", "during a 2,000-token prompt", "<", 500, " ms"),
     Goal("download_ratio_curl", "curl {curl_mb_per_s:.0f} MB/s", ">=", 0.9),
-    # Figures that explain two of the above; no goal of their own.
+    # Figures with no goal of their own: they explain the ones above, or measure what those
+    # leave out (how fast a long prompt is read).
     Goal("ui_thread_busy_pct", "GUI thread's share of a core, 300 tok/s streaming", "", 0,
          "%"),
     Goal("download_ratio_curl_1gbit", "curl, both with the server capped at 1 Gbit/s", "", 0),
+    Goal("prompt_ratio_engine", "one bare eval of the {prompt_tokens:.0f}-token prompt, "
+         "{prompt_bare_tokens_per_s:.0f} tok/s", "", 0),
 )
 
 # name, script, arguments (the JSON path is appended)

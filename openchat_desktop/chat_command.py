@@ -25,7 +25,8 @@ def chat_settings(args: argparse.Namespace, settings: Settings) -> tuple[Samplin
         if getattr(args, flag, None) is not None:
             settings.set(f"sampling.{key}", getattr(args, flag))
     for flag, key in (("ctx_size", "model.ctx_size"), ("n_gpu_layers", "model.n_gpu_layers"),
-                      ("threads", "model.threads"), ("kv_cache", "model.kv_cache_type")):
+                      ("threads", "model.threads"), ("kv_cache", "model.kv_cache_type"),
+                      ("grow_context", "model.grow_context")):
         if getattr(args, flag, None) is not None:
             settings.set(key, getattr(args, flag))
     sampling = SamplingSettings.from_dict(settings.section("sampling"))
@@ -35,7 +36,8 @@ def chat_settings(args: argparse.Namespace, settings: Settings) -> tuple[Samplin
                         n_gpu_layers=settings.get("model.n_gpu_layers"),
                         threads=settings.get("model.threads"),
                         flash_attn=settings.get("model.flash_attn"),
-                        kv_cache_type=settings.get("model.kv_cache_type"))
+                        kv_cache_type=settings.get("model.kv_cache_type"),
+                        grow_context=settings.get("model.grow_context"))
     return sampling, load
 
 

@@ -54,6 +54,9 @@ def add_chat_parser(subparsers: Any) -> None:
     chat.add_argument("--kv-cache", choices=KV_CACHE_TYPES, metavar="TYPE",
                       help="precision of the context cache: f16 (default), q8_0 (half the "
                            "memory, long prompts read about a third slower on a CPU) or q4_0")
+    chat.add_argument("--reserve-context", dest="grow_context", action="store_false",
+                      default=None, help="reserve the whole context cache at load instead of "
+                      "growing it as the conversation needs (CPU)")
     chat.add_argument("--n-gpu-layers", type=_gpu_layers, metavar="N|auto",
                       help="layers to offload to the GPU (default: auto = all when this build "
                            "can offload, else 0)")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "openchat_desktop"
 OWNERS = {
-    "llama_cpp": {"core/engine.py", "core/llama_runtime.py"},
+    "llama_cpp": {"core/engine.py", "core/llama_runtime.py", "core/context_growth.py"},
     "huggingface_hub": {"core/hub.py"},
     # The conversation store is one component split over core/store*.py modules.
     "sqlite3": {"core/store*.py"},

@@ -16,7 +16,7 @@ from typing import Any
 
 import llama_cpp
 
-from openchat_desktop.core import llama_runtime
+from openchat_desktop.core import context_growth, llama_runtime
 from openchat_desktop.core.context_window import fit_conversation, reply_reserve
 from openchat_desktop.core.errors import ModelLoadError
 from openchat_desktop.core.gguf_info import GGUFInfo, read_gguf_info
@@ -26,12 +26,6 @@ from openchat_desktop.core.streaming import GenerationStats, TextStream
 from openchat_desktop.core.templates import ChatMessage, ChatTemplate, build_chat_template
 
 log = logging.getLogger(__name__)
-# The prompt is fed in chunks so a stop request is honoured between two chunks even during a
-# long prompt (llama-cpp-python has no portable way to abort a decode). Chunks are sized to
-# take about this long: small enough to stop quickly on a slow CPU, large enough to keep a GPU
-# busy (a chunk of a few tokens would waste most of its batch throughput).
-PROMPT_CHUNK_SECONDS = 0.12
-MIN_PROMPT_CHUNK = 16
 # VRAM a GPU load needs beyond weights and KV cache: CUDA context, cuBLAS workspace, compute
 # buffers (about 0.5 GB measured on an H100 for a 135M model at context 8192).
 GPU_HEADROOM_BYTES = 512 << 20
@@ -87,7 +81,7 @@ class Engine:
         self.template: ChatTemplate = build_chat_template(
             self.info.chat_template, self.info.bos_token or "", self.info.eos_token or "")
         self.evaluated_tokens_total = 0
-        self._prompt_chunk = 64
+        self._decode_abort = llama_runtime.DecodeAbort()
 
     @property
     def model_name(self) -> str:
@@ -101,6 +95,27 @@ class Engine:
     def cached_tokens(self) -> int:
         """Tokens currently held in the KV cache (the context used)."""
         return int(self._llm.n_tokens)
+
+    @property
+    def allocated_ctx(self) -> int:
+        """Tokens the KV cache has room for now; it grows up to ``n_ctx`` when it may."""
+        return context_growth.allocated_context(self._llm)
+
+    @property
+    def grows_context(self) -> bool:
+        """Whether the KV cache starts small and grows (CPU only: on a GPU, growing would
+        need more video memory mid-conversation, and llama.cpp aborts when that fails)."""
+        return self.settings.grow_context and self.device.gpu_layers == 0
+
+    def make_room(self, tokens: int) -> bool:
+        """Grow the KV cache to hold ``tokens``; False when it cannot."""
+        if tokens <= self.allocated_ctx:
+            return True
+        if not self.grows_context:
+            return False
+        per_element = kv_bytes_per_element(self.settings.kv_cache_type)
+        return context_growth.grow_to_hold(
+            self._llm, tokens, self.n_ctx, lambda n: self.info.kv_cache_bytes(n, per_element))
 
     def _open(self) -> tuple[llama_cpp.Llama, DeviceInfo]:
         layers = llama_runtime.resolve_gpu_layers(self.settings.n_gpu_layers)
@@ -146,11 +161,14 @@ class Engine:
         if gpu_layers == 0 and llama_runtime.gpu_offload_supported():
             cpu_only = {"split_mode": llama_cpp.LLAMA_SPLIT_MODE_NONE, "main_gpu": -1,
                         "op_offload": False}
+        n_ctx = self.n_ctx
+        if gpu_layers == 0 and self.settings.grow_context:
+            n_ctx = context_growth.initial_context_size(self.n_ctx, self.settings.n_batch)
         for flash_attn in attempts:
             llama_runtime.take_recent_native_errors()
             try:
                 return llama_cpp.Llama(
-                    str(self.settings.model_path), n_ctx=self.n_ctx, n_gpu_layers=gpu_layers,
+                    str(self.settings.model_path), n_ctx=n_ctx, n_gpu_layers=gpu_layers,
                     n_threads=self.settings.resolved_threads(), n_batch=self.settings.n_batch,
                     flash_attn=flash_attn, verbose=False, type_k=kv_type, **cpu_only,
                     # llama.cpp quantizes the V cache only with flash attention.
@@ -195,6 +213,10 @@ class Engine:
         """Start a reply. Raises ``ContextOverflowError`` or ``TemplateError`` right away;
         iterate the result for text deltas, then read ``.stats``."""
         _, tokens, dropped = self.fit(messages, sampling)
+        if not self.make_room(len(tokens) + 1):
+            log.warning("context limited to the %d tokens it has now", self.allocated_ctx)
+            self.n_ctx = self.allocated_ctx
+            _, tokens, dropped = self.fit(messages, sampling)
         return Generation(self, tokens, sampling, stop_event or threading.Event(), dropped)
 
     def _prefill(self, tokens: list[int], stop: threading.Event) -> int | None:
@@ -209,25 +231,23 @@ class Engine:
         # The last prompt token is always evaluated again: sampling needs fresh logits.
         reuse = min(reuse, len(tokens) - 1)
         llm.n_tokens = reuse
-        start = reuse
-        while start < len(tokens):
-            if stop.is_set():
-                return None
-            chunk = tokens[start : start + self._prompt_chunk]
-            began = time.perf_counter()
-            llm.eval(chunk)
-            self._tune_prompt_chunk(len(chunk), time.perf_counter() - began)
-            start += len(chunk)
+        # One batch per decode (a GPU backend cannot be interrupted mid-decode, but reads a
+        # batch in a fraction of a second); the CPU backend stops inside a decode.
+        with self._decode_abort.armed(llm.ctx, stop):
+            for start in range(reuse, len(tokens), llm.n_batch):
+                if stop.is_set():
+                    return None
+                try:
+                    llm.eval(tokens[start : start + llm.n_batch])
+                except RuntimeError:
+                    if stop.is_set():
+                        return None
+                    raise
+        if stop.is_set():
+            return None
         evaluated = len(tokens) - reuse
         self.evaluated_tokens_total += evaluated
         return evaluated
-
-    def _tune_prompt_chunk(self, size: int, seconds: float) -> None:
-        if size < MIN_PROMPT_CHUNK or seconds <= 0:
-            return  # too small a sample to learn the speed from
-        per_token = seconds / size
-        wanted = int(PROMPT_CHUNK_SECONDS / per_token) // MIN_PROMPT_CHUNK * MIN_PROMPT_CHUNK
-        self._prompt_chunk = max(MIN_PROMPT_CHUNK, min(self.settings.n_batch, wanted))
 
     def _token_loop(self, tokens: list[int], sampling: SamplingSettings) -> Iterator[int]:
         llm = self._llm
@@ -313,7 +333,8 @@ class Generation:
                 if self._stop.is_set():
                     stats.stop_reason = "stopped"
                     break
-                if stats.generated_tokens >= limit:
+                if stats.generated_tokens >= limit or not engine.make_room(
+                        engine.cached_tokens + 1):
                     stats.stop_reason = "length"
                     break
         finally:

@@ -1,6 +1,7 @@
 """What the llama.cpp build can do, and where its log lines go.
 
-Part of the engine: together with ``engine.py`` the only code that touches ``llama_cpp``.
+Part of the engine: together with ``engine.py`` and ``context_growth.py`` the only code that
+touches ``llama_cpp``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import ctypes
 import logging
 import re
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import llama_cpp
@@ -66,6 +70,38 @@ def take_recent_native_errors() -> list[str]:
     lines = list(_recent_errors)
     _recent_errors.clear()
     return lines
+
+
+class DecodeAbort:
+    """Lets a stop request interrupt a ``llama_decode`` that is running.
+
+    While ``armed``, llama.cpp's CPU backend asks ``should_abort`` after each graph node
+    (about 500 calls per decode of the starter model; no measurable cost), and the decode
+    returns 2, which llama-cpp-python raises as ``RuntimeError``; llama.cpp then drops the
+    unfinished batch from the KV cache. A whole 512-token prompt batch can so be read at
+    once and still be stopped within milliseconds: smaller batches read a prompt up to 40%
+    slower on a CPU. Not armed while tokens are generated, where stop is checked between two
+    tokens anyway."""
+
+    _NONE = llama_cpp.ggml_abort_callback()  # a NULL function pointer: no callback
+
+    def __init__(self) -> None:
+        self._event: threading.Event | None = None
+        self._callback = llama_cpp.ggml_abort_callback(self._should_abort)
+
+    def _should_abort(self, _data: ctypes.c_void_p) -> bool:
+        event = self._event
+        return event is not None and event.is_set()
+
+    @contextmanager
+    def armed(self, ctx: llama_cpp.llama_context_p, event: threading.Event) -> Iterator[None]:
+        self._event = event
+        llama_cpp.llama_set_abort_callback(ctx, self._callback, None)
+        try:
+            yield
+        finally:
+            llama_cpp.llama_set_abort_callback(ctx, self._NONE, None)
+            self._event = None
 
 
 @lru_cache(maxsize=1)

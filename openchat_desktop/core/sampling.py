@@ -49,7 +49,9 @@ class LoadSettings:
     """How to load a model. ``ctx_size`` 0 = the model's trained context capped at 4096;
     ``n_gpu_layers`` -1 = all layers when the build can offload, else 0; ``threads`` 0 = the
     number of physical cores; ``kv_cache_type`` one of ``settings_schema.KV_CACHE_TYPES``
-    (a quantized V cache needs flash attention: without it V stays f16)."""
+    (a quantized V cache needs flash attention: without it V stays f16); ``grow_context``
+    starts a CPU model with a small KV cache that grows as the conversation needs it, up to
+    the context size (off, or on a GPU: the whole cache is reserved at load)."""
 
     model_path: Path
     ctx_size: int = 0
@@ -58,6 +60,7 @@ class LoadSettings:
     flash_attn: bool = True
     n_batch: int = 512
     kv_cache_type: str = "f16"
+    grow_context: bool = True
 
     def resolved_threads(self) -> int:
         return self.threads if self.threads > 0 else physical_cores()

@@ -99,6 +99,9 @@ SETTINGS: tuple[Setting, ...] = (
     _s("model.kv_cache_type", str, "f16", "Precision of the context (KV) cache: q8_0 takes half "
        "the memory of f16 at practically the same quality, but a CPU reads long prompts about a "
        "third slower with it.", choices=KV_CACHE_TYPES),
+    _s("model.grow_context", bool, True, "Start with a small context cache and let it grow as "
+       "the conversation needs it, up to the context size (CPU only): short chats use less "
+       "memory. Off reserves the whole cache when the model loads."),
     _s("chat.system_prompt", str, "", "System prompt for new conversations."),
     _s("ui.theme", str, "system", "Colour theme.", choices=("system", "light", "dark")),
     _s("ui.language", str, "en", "Language of the interface.", choices=("en", "zh_CN")),

@@ -78,7 +78,8 @@ def load_settings_from(values: Mapping[str, Any]) -> LoadSettings:
     return LoadSettings(model_path=Path(path), ctx_size=values["model.ctx_size"],
                         n_gpu_layers=values["model.n_gpu_layers"],
                         threads=values["model.threads"], flash_attn=values["model.flash_attn"],
-                        kv_cache_type=values["model.kv_cache_type"])
+                        kv_cache_type=values["model.kv_cache_type"],
+                        grow_context=values["model.grow_context"])
 
 
 def prompt_messages(path: Sequence[Message], system_prompt: str) -> list[ChatMessage]:

@@ -145,6 +145,12 @@ _HELP = {
         "上下文（KV）缓存的精度：q8_0 占用的内存是 f16 的一半，质量几乎相同，"
         "但在 CPU 上读取长提示词会慢约三分之一。",
     "KV cache precision": "KV 缓存精度",
+    "Grow context cache": "按需扩展上下文缓存",
+    "Start with a small context cache and let it grow as the conversation needs it, up to the "
+    "context size (CPU only): short chats use less memory. Off reserves the whole cache when "
+    "the model loads.":
+        "先分配较小的上下文缓存，随对话需要逐步扩展，直到上下文大小（仅限 CPU）："
+        "短对话占用更少内存。关闭后，加载模型时即预留全部缓存。",
     "System prompt for new conversations.": "新对话的系统提示词。", "Colour theme.": "颜色主题。",
     "Language of the interface.": "界面语言。",
     "Font size of the chat, in points.": "聊天文字的字号（磅）。",

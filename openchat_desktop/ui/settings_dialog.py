@@ -33,7 +33,8 @@ TABS: list[tuple[str, list[str]]] = [
                        "sampling.repeat_penalty", "sampling.repeat_last_n",
                        "sampling.max_tokens", "sampling.seed"]),
     (N_("Model loading"), ["model.ctx_size", "model.n_gpu_layers", "model.threads",
-                           "model.flash_attn", "model.kv_cache_type"]),
+                           "model.flash_attn", "model.kv_cache_type",
+                           "model.grow_context"]),
     (N_("Hugging Face"), ["hub.endpoint", "hub.token", "hub.proxy"]),
 ]
 

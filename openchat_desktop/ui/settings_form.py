@@ -35,7 +35,7 @@ LABELS: dict[str, str] = {
     "sampling.seed": N_("Seed"), "model.default": N_("Default model"),
     "model.ctx_size": N_("Context size"), "model.n_gpu_layers": N_("GPU layers"),
     "model.threads": N_("CPU threads"), "model.flash_attn": N_("Flash attention"),
-    "model.kv_cache_type": N_("KV cache precision"),
+    "model.kv_cache_type": N_("KV cache precision"), "model.grow_context": N_("Grow context cache"),
     "chat.system_prompt": N_("System prompt"), "ui.theme": N_("Theme"),
     "ui.language": N_("Language"), "ui.font_size": N_("Chat font size"),
     "ui.send_key": N_("Send with"), "hub.endpoint": N_("Hub endpoint"),

@@ -53,10 +53,23 @@ def test_help_explains_the_seed_flags() -> None:
     text = " ".join(result.stdout.split())
     for flag in ("--sample-len", "--temperature", "--seed", "--repeat-penalty",
                  "--repeat-last-n", "--top-p", "--top-k", "--min-p", "--ctx-size",
+                 "--reserve-context",
                  "--n-gpu-layers", "--threads", "--system", "--prompt", "--no-stats"):
         assert flag in text
     assert "own tokenizer" in text and "attention head counts" in text
     assert "default: 299792458" in text and "default: 0.8" in text and "default: 1000" in text
+
+
+@pytest.mark.parametrize(("flags", "grows"), [([], True), (["--reserve-context"], False)])
+def test_the_context_cache_grows_unless_reserved(tmp_path: Path, flags: list[str],
+                                                 grows: bool) -> None:
+    from openchat_desktop.chat_command import chat_settings
+    from openchat_desktop.cli import build_parser
+    from openchat_desktop.core.settings import Settings
+
+    args = build_parser().parse_args(["chat", *flags])
+    _, load = chat_settings(args, Settings(tmp_path / "settings.json"))
+    assert load.grow_context is grows
 
 
 def bad_models(tmp: Path) -> dict[str, Path]:

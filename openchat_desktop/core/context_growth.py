@@ -4,7 +4,8 @@ llama.cpp allocates the KV cache for the full context when it creates a context,
 it, so every byte is resident from the first message: 90 MB for the starter model at 4,096
 tokens, 512 MB for a 7B model. On the CPU the engine therefore starts with a small context and
 moves to one twice as large when the conversation needs it: the cached tokens are copied over
-(``llama_state_seq_*``), so nothing is evaluated again. The model's weights are shared.
+(``llama_state_seq_*``), so nothing is evaluated again. The model's weights are shared. A
+switch to a much shorter conversation gives the room back.
 
 This reaches into llama-cpp-python's ``Llama`` (``_ctx``, ``_n_ctx``, ``input_ids``,
 ``context_params``): the version is pinned, and the tests exercise every step with the real
@@ -25,6 +26,7 @@ from llama_cpp import _internals
 
 log = logging.getLogger(__name__)
 INITIAL_CONTEXT = 1024
+SHRINK_FACTOR = 4
 SEQUENCE = 0
 
 
@@ -67,6 +69,27 @@ def grow_to_hold(llm: llama_cpp.Llama, needed: int, maximum: int,
         log.warning("could not grow the context to %d tokens: %s", target, exc)
         return False
     log.info("context grown from %d to %d tokens", allocated, target)
+    return True
+
+
+def shrink_to_hold(llm: llama_cpp.Llama, needed: int, initial: int, keep: int) -> bool:
+    """Give back room a shorter conversation does not use: when it needs a quarter of the
+    context or less, the context becomes the smallest of the sizes growth goes through
+    (``initial``, doubled) that holds ``needed`` tokens (a smaller gap would shrink and grow
+    again within a reply or two). Only the first ``keep`` cached tokens are kept (those the
+    new prompt starts with); the rest would be dropped before the prompt is read anyway.
+    True when it shrank."""
+    allocated = allocated_context(llm)
+    target = next_context_size(initial, needed, allocated)
+    if target * SHRINK_FACTOR > allocated or keep >= target:
+        return False
+    llm.n_tokens = min(int(llm.n_tokens), keep)
+    try:
+        resize_context(llm, target)
+    except ValueError as exc:
+        log.warning("could not shrink the context to %d tokens: %s", target, exc)
+        return False
+    log.info("context shrunk from %d to %d tokens", allocated, target)
     return True
 
 

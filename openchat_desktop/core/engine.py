@@ -107,6 +107,15 @@ class Engine:
         need more video memory mid-conversation, and llama.cpp aborts when that fails)."""
         return self.settings.grow_context and self.device.gpu_layers == 0
 
+    def release_unused_room(self, tokens: list[int]) -> bool:
+        """After a switch to a shorter conversation, give back the cache it does not need
+        (the prompt is read again from where it differs anyway)."""
+        if not self.grows_context:
+            return False
+        initial = context_growth.initial_context_size(self.n_ctx, self.settings.n_batch)
+        return context_growth.shrink_to_hold(self._llm, len(tokens) + 1, initial,
+                                             self._reusable_prefix(tokens))
+
     def make_room(self, tokens: int) -> bool:
         """Grow the KV cache to hold ``tokens``; False when it cannot."""
         if tokens <= self.allocated_ctx:
@@ -213,6 +222,7 @@ class Engine:
         """Start a reply. Raises ``ContextOverflowError`` or ``TemplateError`` right away;
         iterate the result for text deltas, then read ``.stats``."""
         _, tokens, dropped = self.fit(messages, sampling)
+        self.release_unused_room(tokens)
         if not self.make_room(len(tokens) + 1):
             log.warning("context limited to the %d tokens it has now", self.allocated_ctx)
             self.n_ctx = self.allocated_ctx
@@ -222,14 +232,7 @@ class Engine:
     def _prefill(self, tokens: list[int], stop: threading.Event) -> int | None:
         """Evaluate the part of the prompt the KV cache lacks; None when stopped."""
         llm = self._llm
-        cached = llm.input_ids[: llm.n_tokens].tolist()
-        reuse = 0
-        for old, new in zip(cached, tokens, strict=False):
-            if old != new:
-                break
-            reuse += 1
-        # The last prompt token is always evaluated again: sampling needs fresh logits.
-        reuse = min(reuse, len(tokens) - 1)
+        reuse = self._reusable_prefix(tokens)
         llm.n_tokens = reuse
         # One batch per decode (a GPU backend cannot be interrupted mid-decode, but reads a
         # batch in a fraction of a second); the CPU backend stops inside a decode.
@@ -248,6 +251,17 @@ class Engine:
         evaluated = len(tokens) - reuse
         self.evaluated_tokens_total += evaluated
         return evaluated
+
+    def _reusable_prefix(self, tokens: list[int]) -> int:
+        """How many of ``tokens`` the KV cache already holds, in order. The last prompt
+        token is always evaluated again: sampling needs fresh logits."""
+        llm = self._llm
+        reuse = 0
+        for old, new in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
+            if old != new:
+                break
+            reuse += 1
+        return min(reuse, len(tokens) - 1)
 
     def _token_loop(self, tokens: list[int], sampling: SamplingSettings) -> Iterator[int]:
         llm = self._llm

@@ -179,3 +179,15 @@ def test_a_context_llama_cpp_refuses_leaves_the_old_one_working(
     assert (small_engine.allocated_ctx, small_engine.cached_tokens) == (1024, cached)
     again = run(small_engine, FRANCE)
     assert again.text == expected and again.stats.prompt_evaluated == 1
+
+
+@pytest.mark.model
+def test_a_much_shorter_conversation_gives_the_room_back(small_engine: Engine) -> None:
+    expected = run(small_engine, FRANCE).text
+    assert small_engine.make_room(3000) and small_engine.allocated_ctx == 4096
+    again = run(small_engine, FRANCE)
+    assert small_engine.allocated_ctx == 1024
+    assert again.text == expected and again.stats.prompt_evaluated == 1  # prefix kept
+    assert small_engine.make_room(1500) and small_engine.allocated_ctx == 2048
+    run(small_engine, FRANCE)
+    assert small_engine.allocated_ctx == 2048  # half is not worth shrinking and growing again

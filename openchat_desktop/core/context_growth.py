@@ -24,10 +24,14 @@ import llama_cpp
 import numpy as np
 from llama_cpp import _internals
 
+from openchat_desktop.core.errors import ModelLoadError
+
 log = logging.getLogger(__name__)
 INITIAL_CONTEXT = 1024
 SHRINK_FACTOR = 4
 SEQUENCE = 0
+LOST_MESSAGE = ("The model ran out of memory for its context cache: choose the model again to "
+                "reload it")
 
 
 def initial_context_size(maximum: int, n_batch: int) -> int:
@@ -104,7 +108,8 @@ def resize_context(llm: llama_cpp.Llama, n_ctx: int) -> None:
 
     The old context is freed before the new one is made, so memory peaks at the larger cache
     plus a copy of the used part. If the new context cannot be made, the old size is made
-    again and ``ValueError`` is raised; the cached tokens survive either way.
+    again and ``ValueError`` is raised; the cached tokens survive either way. If not even
+    that can be made, ``ModelLoadError`` is raised and the model has no context (``lost``).
     """
     used = int(llm.n_tokens)
     old = llm._ctx
@@ -115,10 +120,19 @@ def resize_context(llm: llama_cpp.Llama, n_ctx: int) -> None:
     try:
         _install_context(llm, n_ctx)
     except ValueError:
-        _install_context(llm, old_size)
+        try:
+            _install_context(llm, old_size)
+        except ValueError as again:
+            llm._ctx = None  # type: ignore[assignment]
+            raise ModelLoadError(LOST_MESSAGE) from again
         _restore(llm, state, used)
         raise
     _restore(llm, state, used)
+
+
+def lost(llm: llama_cpp.Llama) -> bool:
+    """Whether a failed resize left ``llm`` without a context (it must be loaded again)."""
+    return llm._ctx is None
 
 
 def _copy_sequence(ctx: llama_cpp.llama_context_p) -> ctypes.Array[ctypes.c_uint8] | None:

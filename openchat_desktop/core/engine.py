@@ -219,8 +219,11 @@ class Engine:
     # -- generation ------------------------------------------------------------------------
     def stream(self, messages: Sequence[ChatMessage], sampling: SamplingSettings,
                stop_event: threading.Event | None = None) -> Generation:
-        """Start a reply. Raises ``ContextOverflowError`` or ``TemplateError`` right away;
+        """Start a reply. Raises ``ContextOverflowError``, ``TemplateError`` or (after the
+        context was lost for want of memory) ``ModelLoadError`` right away;
         iterate the result for text deltas, then read ``.stats``."""
+        if context_growth.lost(self._llm):
+            raise ModelLoadError(context_growth.LOST_MESSAGE)
         _, tokens, dropped = self.fit(messages, sampling)
         self.release_unused_room(tokens)
         if not self.make_room(len(tokens) + 1):

@@ -191,3 +191,20 @@ def test_a_much_shorter_conversation_gives_the_room_back(small_engine: Engine) -
     assert small_engine.make_room(1500) and small_engine.allocated_ctx == 2048
     run(small_engine, FRANCE)
     assert small_engine.allocated_ctx == 2048  # half is not worth shrinking and growing again
+
+
+@pytest.mark.model
+def test_with_no_memory_for_any_context_the_engine_says_so_instead_of_crashing(
+        small_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openchat_desktop.core.errors import ModelLoadError
+
+    run(small_engine, FRANCE)
+
+    def refuse(**_kwargs: object) -> object:
+        raise ValueError("Failed to create llama_context")
+
+    monkeypatch.setattr(context_growth._internals, "LlamaContext", refuse)
+    with pytest.raises(ModelLoadError, match="choose the model again"):
+        small_engine.make_room(1500)
+    with pytest.raises(ModelLoadError, match="choose the model again"):
+        small_engine.stream(FRANCE, SAMPLING)

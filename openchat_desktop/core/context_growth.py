@@ -67,13 +67,7 @@ def grow_to_hold(llm: llama_cpp.Llama, needed: int, maximum: int,
         log.warning("not enough free memory to grow the context from %d to %d tokens",
                     allocated, target)
         return False
-    try:
-        resize_context(llm, target)
-    except ValueError as exc:
-        log.warning("could not grow the context to %d tokens: %s", target, exc)
-        return False
-    log.info("context grown from %d to %d tokens", allocated, target)
-    return True
+    return _resized(llm, allocated, target)
 
 
 def shrink_to_hold(llm: llama_cpp.Llama, needed: int, initial: int, keep: int) -> bool:
@@ -88,12 +82,19 @@ def shrink_to_hold(llm: llama_cpp.Llama, needed: int, initial: int, keep: int) -
     if target * SHRINK_FACTOR > allocated or keep >= target:
         return False
     llm.n_tokens = min(int(llm.n_tokens), keep)
+    return _resized(llm, allocated, target)
+
+
+def _resized(llm: llama_cpp.Llama, allocated: int, target: int) -> bool:
+    """``resize_context`` from ``allocated`` to ``target`` tokens, logged; False when
+    llama.cpp refused the new context (the old one then stays)."""
     try:
         resize_context(llm, target)
     except ValueError as exc:
-        log.warning("could not shrink the context to %d tokens: %s", target, exc)
+        log.warning("could not resize the context from %d to %d tokens: %s", allocated,
+                    target, exc)
         return False
-    log.info("context shrunk from %d to %d tokens", allocated, target)
+    log.info("context resized from %d to %d tokens", allocated, target)
     return True
 
 

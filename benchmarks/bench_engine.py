@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import decode_clock
 import llama_cpp
 from figures import spread
 
@@ -86,11 +87,14 @@ def main() -> None:
     # Warm-up, and the token count both will produce (the engine ends at EOS or a stop string).
     limit, _ = engine_loop(engine, SAMPLING.max_tokens)
     bare_loop(bare, tokens, limit)
+    decode_clock.install()
     bare_rates, engine_rates, ratios = [], [], []
+    gaps: dict[str, list[float]] = {"bare": [], "engine": []}
     for run in range(args.runs):
         order = ("bare", "engine") if run % 2 == 0 else ("engine", "bare")
         rates = {}
         for which in order:
+            decode_clock.start()
             if which == "bare":
                 n, seconds = bare_loop(bare, tokens, limit)
             else:
@@ -98,16 +102,22 @@ def main() -> None:
             if n != limit:
                 raise SystemExit(f"{which} generated {n} tokens, not {limit}")
             rates[which] = per_second(n, seconds)
+            gaps[which].append(decode_clock.gap_ms())
         bare_rates.append(rates["bare"])
         engine_rates.append(rates["engine"])
         ratios.append(rates["engine"] / rates["bare"])
     figures = {"bare_tokens_per_s": statistics.median(bare_rates),
                "engine_tokens_per_s": statistics.median(engine_rates),
                **spread("gen_ratio_engine", ratios),
-               "gen_tokens_count": limit, "threads_count": threads}
+               "gen_tokens_count": limit, "threads_count": threads,
+               **spread("gen_host_gap_engine_ms", gaps["engine"]),
+               **spread("gen_host_gap_engine_bare_ms", gaps["bare"])}
     for name, series in (("bare llama-cpp-python", bare_rates), ("engine", engine_rates)):
         print(f"{name:22} median {statistics.median(series):7.2f} tok/s "
               f"(min {min(series):.2f}, max {max(series):.2f}, {args.runs} runs, {limit} tokens)")
+    print(f"host time per token (between decodes): engine "
+          f"{figures['gen_host_gap_engine_ms']:.3f} ms, bare "
+          f"{figures['gen_host_gap_engine_bare_ms']:.3f} ms")
     print(f"ratio engine/bare: median {figures['gen_ratio_engine']:.3f} "
           f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
     if args.json:

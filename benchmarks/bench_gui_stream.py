@@ -24,9 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import decode_clock
 import gui_support  # noqa: F401  (first: paths, offscreen platform, temporary profile)
 from bench_engine import bare_loop, per_second
-from figures import best_ratio, report
+from figures import best_ratio, report, spread
 from gui_support import application, close_window, open_window, wait_until
 
 from openchat_desktop.core.engine import Engine
@@ -39,8 +40,9 @@ MAX_TOKENS = 200
 SEED = 1234
 
 
-def window_run(ctx: Any) -> tuple[int, float]:
-    """(tokens, seconds from the first delta in the view to the finished reply)."""
+def window_run(ctx: Any) -> tuple[int, float, float]:
+    """(tokens, seconds from the first delta in the view to the finished reply, host ms
+    between decodes)."""
     times: list[float] = []
     result: list[Any] = []
     session = ctx.session
@@ -48,6 +50,7 @@ def window_run(ctx: Any) -> tuple[int, float]:
     on_done = session.reply_finished.connect(
         lambda _id, stats: result.append((time.perf_counter(), stats)))
     session.new_conversation()
+    decode_clock.start()
     session.send(PROMPT)
     wait_until(lambda: bool(result), 120)
     session.reply_delta.disconnect(on_delta)
@@ -55,31 +58,35 @@ def window_run(ctx: Any) -> tuple[int, float]:
     if not result or not times:
         raise SystemExit("the window produced no reply")
     ended, stats = result[0]
-    return int(stats.generated_tokens), ended - times[0]
+    return int(stats.generated_tokens), ended - times[0], decode_clock.gap_ms()
 
 
 def bare_child(model: Path) -> None:
-    """Child process: for each count read from stdin, run the bare loop; print tokens, seconds."""
+    """Child process: for each count read from stdin, run the bare loop; print tokens,
+    seconds and host ms between decodes."""
+    decode_clock.install()
     reference = Engine(LoadSettings(model, ctx_size=2048, threads=physical_cores()))
     tokens = reference.tokenize_prompt([ChatMessage("user", PROMPT)])
     sampling = SamplingSettings(seed=SEED, max_tokens=MAX_TOKENS)
     for line in sys.stdin:
-        print(json.dumps(bare_loop(reference._llm, tokens, int(line), sampling)), flush=True)
+        decode_clock.start()
+        count, seconds = bare_loop(reference._llm, tokens, int(line), sampling)
+        print(json.dumps([count, seconds, decode_clock.gap_ms()]), flush=True)
     reference.close()
 
 
 @contextmanager
 def bare_process(model: Path) -> Iterator[Any]:
-    """A child running ``bare_child``; yields ``run(count) -> (tokens, seconds)``."""
+    """A child running ``bare_child``; yields ``run(count) -> (tokens, seconds, gap ms)``."""
     child = subprocess.Popen([sys.executable, __file__, "--bare-child", "--model", str(model)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     pipes: tuple[IO[str], IO[str]] = (child.stdin, child.stdout)  # type: ignore[assignment]
 
-    def run(count: int) -> tuple[int, float]:
+    def run(count: int) -> tuple[int, float, float]:
         pipes[0].write(f"{count}\n")
         pipes[0].flush()
-        tokens, seconds = json.loads(pipes[1].readline())
-        return int(tokens), float(seconds)
+        tokens, seconds, gap = json.loads(pipes[1].readline())
+        return int(tokens), float(seconds), float(gap)
 
     try:
         yield run
@@ -97,31 +104,37 @@ def main() -> None:
     args = parser.parse_args()
     if args.bare_child:
         return bare_child(args.model)
+    decode_clock.install()
     app = application()
     settings = {"sampling__seed": SEED, "sampling__max_tokens": MAX_TOKENS,
                 "model__ctx_size": 2048, "model__threads": physical_cores()}
     ctx, window = open_window(None, args.model, **settings)
     gui_rates, bare_rates = [], []
+    gaps: dict[str, list[float]] = {"window": [], "bare": []}
     with bare_process(args.model) as bare_run:
-        count, _ = window_run(ctx)  # warm-up; fixes the token count
+        count, _, _ = window_run(ctx)  # warm-up; fixes the token count
         bare_run(count)
         for run in range(args.runs):
             order = ("window", "bare") if run % 2 == 0 else ("bare", "window")
             rates = {}
             for which in order:
-                n, seconds = window_run(ctx) if which == "window" else bare_run(count)
+                n, seconds, gap = window_run(ctx) if which == "window" else bare_run(count)
                 if n != count:
                     raise SystemExit(f"{which} generated {n} tokens, not {count}")
                 rates[which] = per_second(n, seconds)
+                gaps[which].append(gap)
             gui_rates.append(rates["window"])
             bare_rates.append(rates["bare"])
-            print(f"run {run}: window {rates['window']:.1f}, bare {rates['bare']:.1f} tok/s",
+            print(f"run {run}: window {rates['window']:.1f}, bare {rates['bare']:.1f} tok/s; "
+                  f"host time per token {gaps['window'][-1]:.3f} / {gaps['bare'][-1]:.3f} ms",
                   flush=True)
     close_window(ctx, window)
     figures = {"gui_tokens_per_s": max(gui_rates),
                "gui_bare_tokens_per_s": max(bare_rates),
                **best_ratio("gen_ratio_gui", gui_rates, bare_rates, max),
-               "gui_tokens_count": count}
+               "gui_tokens_count": count,
+               **spread("gen_host_gap_gui_ms", gaps["window"]),
+               **spread("gen_host_gap_bare_ms", gaps["bare"])}
     report(figures, args.json)
     del app
     return None

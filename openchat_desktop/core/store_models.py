@@ -93,6 +93,8 @@ def to_json(value: Any, what: str) -> str:
 
 def json_dict(text: object) -> dict[str, Any]:
     """Decode a stored JSON object, or ``{}`` when the stored text is not one."""
+    if text == "{}":  # most messages: no need to run the decoder
+        return {}
     try:
         value = json.loads(text) if isinstance(text, (str, bytes)) else None
     except (ValueError, RecursionError):

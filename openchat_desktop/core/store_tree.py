@@ -51,12 +51,16 @@ def walk(rows: Sequence[Row], selected_root: int | None) -> list[Message]:
     kids = children.get(None, [])
     wanted = selected_root
     while kids:
-        node = choose(kids, wanted)
+        if len(kids) == 1:  # most nodes: no other version to choose from or count
+            node, index, count = kids[0], 1, 1
+        else:
+            node = choose(kids, wanted)
+            same_role = [kid[ID] for kid in kids if kid[ROLE] == node[ROLE]]
+            index, count = same_role.index(node[ID]) + 1, len(same_role)
         if node[ID] in seen:  # cannot happen in a valid tree; never loop forever
             break
         seen.add(node[ID])
-        same_role = [kid[ID] for kid in kids if kid[ROLE] == node[ROLE]]
-        path.append(to_message(node, same_role.index(node[ID]) + 1, len(same_role)))
+        path.append(to_message(node, index, count))
         kids = children.get(node[ID], [])
         wanted = node[SELECTED]
     return path

@@ -56,6 +56,7 @@ class ChatSession(ConversationContext):
     def __init__(self, store: ConversationStore, worker: LlmWorker, settings: SettingsBridge,
                  parent: QObject | None = None) -> None:
         super().__init__(store, worker, settings, parent)
+        self._announced: list[Message] | None = None  # the path being announced, just read
         self._recorder = ReplyRecorder(store, parent=self)
         self._recorder.save_failed.connect(self._on_recorder_save_failed)
         worker.token.connect(self._on_worker_token)
@@ -112,7 +113,20 @@ class ChatSession(ConversationContext):
     # -- messages --------------------------------------------------------------------------
     def messages(self) -> list[Message]:
         """The active path of the current conversation, first to last."""
-        return [] if self._conv_id is None else self._store.active_path(self._conv_id)
+        if self._conv_id is None:
+            return []
+        if self._announced is not None:
+            return list(self._announced)
+        return self._store.active_path(self._conv_id)
+
+    def _announce_path(self, path: list[Message]) -> None:
+        """Emit path_changed; listeners asking for ``messages()`` meanwhile get ``path``,
+        which was just read (a long conversation takes milliseconds to read)."""
+        self._announced = path
+        try:
+            self.path_changed.emit()
+        finally:
+            self._announced = None
 
     def send(self, text: str) -> None:
         """Add ``text`` as a user message under the current leaf and start a reply."""
@@ -186,7 +200,8 @@ class ChatSession(ConversationContext):
     def _start_reply(self, conv_id: int, parent_id: int) -> None:
         placeholder = self._store.add_message(conv_id, parent_id, "assistant", "",
                                               status="streaming")
-        self.path_changed.emit()
+        path = self._store.active_path(conv_id)
+        self._announce_path(path)
         self.conversations_changed.emit()
         values = self._values(conv_id)
         try:
@@ -194,8 +209,8 @@ class ChatSession(ConversationContext):
         except OpenChatError as exc:
             self._fail_at_once(placeholder.id, str(exc))
             return
-        path = [m for m in self._store.active_path(conv_id) if m.id != placeholder.id]
-        prompt = conv_settings.prompt_messages(path, values[SYSTEM_PROMPT_KEY])
+        prompt = conv_settings.prompt_messages([m for m in path if m.id != placeholder.id],
+                                               values[SYSTEM_PROMPT_KEY])
         version = len(self._store.siblings(placeholder.id))
         gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values, version))
         self._recorder.start(StreamingReply(gen_id, placeholder.id, conv_id, self._model_name()))

@@ -111,6 +111,13 @@ class ConversationContext(QObject):
             raise StoreError("No conversation is open.")
         return self._conv_id
 
+    def message(self, message_id: int) -> Message | None:
+        """A message of the open conversation as stored now; None when it is not there."""
+        try:
+            return self._message(message_id)
+        except StoreError:
+            return None
+
     def _message(self, message_id: int) -> Message:
         """A message of the current conversation, whichever version is shown."""
         found = next((m for m in self._store.siblings(message_id) if m.id == message_id), None)

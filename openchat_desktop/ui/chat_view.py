@@ -287,16 +287,24 @@ class ChatView(QScrollArea):
             self._timer.start()
 
     @Slot(int, object)
-    def _on_session_reply_finished(self, _message_id: int, _stats: object) -> None:
-        self._end_stream()
+    def _on_session_reply_finished(self, message_id: int, _stats: object) -> None:
+        self._end_stream(message_id)
 
     @Slot(int, str)
-    def _on_session_reply_failed(self, _message_id: int, _message: str) -> None:
-        self._end_stream()
+    def _on_session_reply_failed(self, message_id: int, _message: str) -> None:
+        self._end_stream(message_id)
 
-    def _end_stream(self) -> None:
+    def _end_stream(self, message_id: int) -> None:
+        """Show the ended reply as stored, rendered whole (flushing it first would be wasted).
+        Only that message changed: the rest of a long conversation is not read again."""
         self._timer.stop()
-        self.refresh()  # a finished reply is rendered whole: flushing it first would be wasted
+        widget = self.widget_for(message_id)
+        message = self._ctx.session.message(message_id)
+        if widget is None or message is None:
+            self.refresh()
+        else:
+            self._dirty.discard(widget)
+            widget.set_message(message)
         self._on_repaint_timer_timeout()  # whatever still streams shows its latest text
 
     @Slot()

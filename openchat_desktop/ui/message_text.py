@@ -120,14 +120,18 @@ class MessageText(QTextBrowser):
             self.show_html(html, css)
             return
         cursor = QTextCursor(self.document())
-        cursor.setPosition(self._tail_start)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        rest = html[len(self._shown_html):]
-        if rest:
-            self._insert_blocks(cursor, rest)
-        elif _follows_a_paragraph(cursor):
-            cursor.deletePreviousChar()  # the empty block the tail was written in
+        cursor.beginEditBlock()  # one change: laid out and resized once, never shrinking first
+        try:
+            cursor.setPosition(self._tail_start)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            rest = html[len(self._shown_html):]
+            if rest:
+                self._insert_blocks(cursor, rest)
+            elif _follows_a_paragraph(cursor):
+                cursor.deletePreviousChar()  # the empty block the tail was written in
+        finally:
+            cursor.endEditBlock()
         self._reset_stream()
 
     def _insert_blocks(self, cursor: QTextCursor, html: str) -> None:

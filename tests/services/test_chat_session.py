@@ -50,6 +50,39 @@ def test_send_streams_and_stores_complete_reply(qtbot: QtBot, make_session: Sess
     assert summary.title == "Tell me about the history of"
 
 
+def test_a_send_reads_the_conversation_twice_and_shares_the_second_read(
+        qtbot: QtBot, make_session: SessionMaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Once for where the message goes, once with the reply's placeholder added: the view,
+    # reloading the path as it is announced, gets that second read instead of a third.
+    session, _ = make_session()
+    send_and_wait(qtbot, session, "First")
+    reads: list[int] = []
+    original = ConversationStore.active_path
+    monkeypatch.setattr(ConversationStore, "active_path",
+                        lambda self, conv_id: reads.append(conv_id) or original(self, conv_id))
+    announced: list[list[Any]] = []
+    session.path_changed.connect(lambda: announced.append(session.messages()))
+    send_and_wait(qtbot, session, "Second")
+    assert len(reads) == 2 and len(announced) == 1
+    assert [(m.role, m.content, m.status) for m in announced[0][-2:]] == [
+        ("user", "Second", "complete"), ("assistant", "", "streaming")]
+    assert last(session).status == "complete"  # outside the announcement: read afresh
+    assert len(reads) == 3
+
+
+def test_message_reads_one_message_of_the_open_conversation(
+        qtbot: QtBot, make_session: SessionMaker) -> None:
+    session, _ = make_session()
+    message_id, _ = send_and_wait(qtbot, session, "Hello")
+    found = session.message(message_id)
+    assert found is not None and (found.content, found.status) == (FULL_REPLY, "complete")
+    session.new_conversation()
+    assert session.message(message_id) is None  # another conversation's
+    session.open(found.conversation_id)
+    session.delete_message(message_id)
+    assert session.message(message_id) is None  # gone
+
+
 def test_stop_mid_reply_saves_partial_then_next_send_works(
         qtbot: QtBot, make_session: SessionMaker, store: ConversationStore) -> None:
     session, _ = make_session(tokens=[f" w{i}" for i in range(200)], tokens_per_second=50)

@@ -101,6 +101,29 @@ def test_a_growing_reply_is_resized_and_painted_once_per_flush(
     assert counter.paints <= flushes[0] + 5
 
 
+def test_the_end_of_a_reply_updates_it_alone(qtbot: QtBot, make_app: AppMaker,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # A finished reply is read from the store by itself: a long conversation is not read
+    # again (about 20 ms for 2,000 messages), and the reply shows its final text and stats.
+    app = make_app(tokens_per_second=100)
+    send(qtbot, app, "First")
+    session, reads = app.ctx.session, []
+    original = type(session).messages
+    monkeypatch.setattr(type(session), "messages",
+                        lambda self: reads.append(1) or original(self))
+    app.window.composer.set_text("Second")
+    with qtbot.waitSignal(session.reply_started, timeout=5000):
+        app.window.composer.button.click()
+    reads.clear()
+    with qtbot.waitSignal(session.reply_finished, timeout=10_000):
+        pass
+    assert reads == []
+    reply = app.widgets()[-1]
+    assert not reply.is_streaming and reply.text() == FULL_REPLY
+    assert reply.body.toPlainText().rstrip() == FULL_REPLY.rstrip()
+    assert "tok/s" in reply._stats.text()
+
+
 def test_a_slow_repaint_spaces_out_the_next(qtbot: QtBot, make_app: AppMaker,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # A repaint that takes 60 ms (a huge unbroken line) makes the next wait at least 120 ms,

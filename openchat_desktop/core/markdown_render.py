@@ -44,16 +44,17 @@ def _plain_html(text: str) -> str:
 
 def _render(
     text: str, theme: Theme, first_code_index: int = 0, env: dict[str, Any] | None = None
-) -> tuple[str, int]:
-    """Render ``text``; return the HTML and how many code blocks it holds."""
+) -> tuple[str, int | None]:
+    """Render ``text``; return the HTML and how many code blocks it holds (None: it is
+    shown as plain text instead)."""
     palette(theme)  # validates the theme name before any work
     tokens = _parse(text, env)
     if tokens is None:
-        return _plain_html(text), 0
+        return _plain_html(text), None
     try:
         body = HtmlWriter(theme, first_code_index).render(tokens)
     except Exception:  # e.g. a lexer choking on odd input: show the text instead
-        return _plain_html(text), 0
+        return _plain_html(text), None
     return body, sum(1 for t in tokens if t.type in ("fence", "code_block"))
 
 
@@ -127,9 +128,10 @@ class StreamingMarkdown:
       when a block completes and is otherwise returned from a cache.
     * ``tail_text()`` is the raw Markdown of the block still being written; the view
       shows it as escaped plain text until it completes.
-    * ``finish()`` renders the whole message once and returns exactly
-      ``render_markdown(full_text, theme)``; afterwards ``stable_html()`` returns that
-      and ``tail_text()`` is empty. Calling ``feed`` after ``finish`` is an error.
+    * ``finish()`` returns exactly ``render_markdown(full_text, theme)``, rendering only
+      the last block where the blocks before it cannot change (the whole message once
+      otherwise); afterwards ``stable_html()`` returns that and ``tail_text()`` is
+      empty. Calling ``feed`` after ``finish`` is an error.
 
     A block is complete once a new top-level block starts on a full line after a blank
     line (or a closing fence) outside fenced code, and markdown-it's block parser
@@ -153,8 +155,14 @@ class StreamingMarkdown:
         self._boundary_seen = False
         self._code_count = 0
         self._env: dict[str, Any] = {}
+        self._as_markdown = True  # no block fell back to plain text
         self._finished = False
         self.render_count = 0
+
+    @property
+    def theme(self) -> Theme:
+        """The theme its HTML is rendered in."""
+        return self._theme
 
     def feed(self, delta: str) -> None:
         """Append the next piece of the message."""
@@ -174,10 +182,22 @@ class StreamingMarkdown:
         return self._tail
 
     def finish(self) -> str:
-        """Render the complete message; equal to ``render_markdown(full_text, theme)``."""
+        """Render the complete message; equal to ``render_markdown(full_text, theme)``.
+
+        The blocks already rendered stand unless something can change them: a link
+        reference definition (it turns earlier ``[text][label]`` into a link), a block
+        shown as plain text, or a message too long to parse. Then the whole is rendered.
+        """
         if not self._finished:
             full = "".join(self._raw)
-            self._stable = self._render_counted(full, lambda: render_markdown(full, self._theme))
+            tail = self._tail + ("\n" if self._pending_cr else "")
+            rest = self._render_counted(tail, lambda: self._render_chunk(tail)) if tail else ""
+            if self._as_markdown and not self._env.get("references") and \
+                    len(full) <= MAX_MARKDOWN_CHARS:
+                self._stable += rest
+            else:
+                self._stable = self._render_counted(
+                    full, lambda: render_markdown(full, self._theme))
             self._tail = ""
             self._finished = True
         return self._stable
@@ -228,7 +248,8 @@ class StreamingMarkdown:
 
     def _render_chunk(self, chunk: str) -> str:
         html_text, count = _render(chunk, self._theme, self._code_count, self._env)
-        self._code_count += count
+        self._as_markdown = self._as_markdown and count is not None
+        self._code_count += count or 0
         return html_text
 
     def _render_counted(self, source: str, render: Callable[[], str]) -> str:

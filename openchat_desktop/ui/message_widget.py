@@ -158,11 +158,13 @@ class MessageWidget(QFrame):
         if self._stream is not None and message.status == "streaming":
             self._refresh_footer()  # the stored text lags behind the stream: keep ours
             return
-        streamed = self._stream is not None and message.content == "".join(self._streamed)
+        stream, streamed = self._stream, "".join(self._streamed)
         self._stream = None
         self._streamed = []
-        if streamed and message.role == "assistant" and message.content:
-            self.body.finish_stream(self._renderer.html(message.content), self._renderer.css())
+        if stream is not None and streamed == message.content and message.role == "assistant" \
+                and message.content:
+            html = self._renderer.finished_html(stream, message.content)
+            self.body.finish_stream(html, self._renderer.css())
             self._refresh_footer()
         else:
             self.render_message()

@@ -58,8 +58,18 @@ class Renderer:
             return cached
         from openchat_desktop.core.markdown_render import render_markdown
 
-        rendered = self._localise(render_markdown(text, self.theme))
+        return self._remember(text, self._localise(render_markdown(text, self.theme)))
+
+    def finished_html(self, stream: StreamingMarkdown, text: str) -> str:
+        """The HTML of a reply that streamed as ``text`` (its last block rendered now, the
+        rest as it streamed): what ``html(text)`` gives, and from now on its cached value."""
+        if stream.theme != self.theme:  # the theme changed while it streamed
+            return self.html(text)
+        return self._remember(text, self._localise(stream.finish()))
+
+    def _remember(self, text: str, rendered: str) -> str:
         self._cache[text] = rendered
+        self._cache.move_to_end(text)
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return rendered

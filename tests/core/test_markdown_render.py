@@ -323,8 +323,10 @@ def test_streaming_renders_each_block_once_and_matches_full_render() -> None:
     # complete together); the last paragraph stays the tail until finish().
     assert len(sources) == 9
     assert stream.tail_text().startswith("The end")
+    # finish() renders only the last paragraph: nothing in the message can change the rest.
     assert stream.finish() == final
-    assert sources[-1] == MESSAGE and stream.render_count == 10
+    assert sources[-1] == "The end, see [docs](https://docs.python.org).\n"
+    assert "".join(sources) == MESSAGE and stream.render_count == 10
     assert stream.stable_html() == final and stream.tail_text() == ""
     with pytest.raises(RuntimeError):
         stream.feed("more")
@@ -340,8 +342,34 @@ def test_streaming_resolves_forward_references_and_split_crlf() -> None:
     assert '<a href="https://example.com">docs</a>' in stream.finish()
 
 
+def test_streaming_finish_renders_the_last_block_alone_across_split_crlf() -> None:
+    text = "First *block*.\r\n\r\n```\r\ncode\r\n```\r\n\r\nLast line.\r"
+    sources: list[str] = []
+    stream = StreamingMarkdown(on_render=sources.append)
+    for i in range(0, len(text), 2):
+        stream.feed(text[i : i + 2])
+    assert stream.finish() == render_markdown(text)
+    # The last line is not complete before the end (its CR may start a CR LF), so the
+    # fence and it are the tail: the first block is not rendered again.
+    assert sources == ["First *block*.\n\n", "```\ncode\n```\n\nLast line.\n"]
+
+
+def test_streaming_finish_renders_the_whole_after_a_plain_text_block() -> None:
+    # A block too deeply nested was shown as plain text; the whole message, rendered at
+    # once, falls back the same way, so finish() must not keep the blocks as they were.
+    text = "Intro.\n\n" + "> " * 50 + "deep\n\nEnd."
+    sources: list[str] = []
+    stream = StreamingMarkdown(on_render=sources.append)
+    for i in range(0, len(text), 5):
+        stream.feed(text[i : i + 5])
+    assert stream.finish() == render_markdown(text)
+    assert sources[-1] == text
+
+
 BLOCKS = [
     "# H\n",
+    "see [it][r] and [x]\n",
+    "[r]: https://example.com\n",
     "para *a*\nline two\n",
     "- a\n- b\n",
     "1. x\n",
@@ -366,9 +394,10 @@ def test_streaming_stable_html_is_always_a_prefix(blocks: list[tuple[str, str]],
     text = "".join(block + gap for block, gap in blocks)
     final = render_markdown(text)
     stream = StreamingMarkdown()
+    defines = "[r]:" in text  # until then, a use of it above stays literal text
     for i in range(0, len(text), step):
         stream.feed(text[i : i + step])
-        assert final.startswith(stream.stable_html())
+        assert defines or final.startswith(stream.stable_html())
     assert stream.finish() == final
 
 

@@ -166,9 +166,8 @@ def same_lines(view: MessageText, fresh: MessageText) -> bool:
 def finished_like_a_fresh_render(app: App) -> None:
     """The reply as streamed and finished reads exactly as the same message rendered anew."""
     reply = app.widgets()[-1]
-    fresh = MessageText()
-    fresh.show_html(app.window.chat_view._renderer.html(reply.message.content),
-                    app.window.chat_view._renderer.css())
+    fresh, renderer = MessageText(), Renderer(app.window.chat_view._renderer.theme)
+    fresh.show_html(renderer.html(reply.message.content), renderer.css())  # not the app's cache
     assert same_lines(reply.body, fresh)
     fresh.deleteLater()
 
@@ -367,6 +366,18 @@ def test_any_chunking_of_a_stream_finishes_like_a_fresh_render(qtbot: QtBot, see
         position += step
         if chooser.random() < 0.5:
             view.show_stream(renderer.stream_html(stream), stream.tail_text())
-    view.finish_stream(renderer.html(STREAMED_DOC), renderer.css())
-    fresh.show_html(renderer.html(STREAMED_DOC), renderer.css())
+    finished, anew = renderer.finished_html(stream, STREAMED_DOC), Renderer().html(STREAMED_DOC)
+    assert finished == anew
+    view.finish_stream(finished, renderer.css())
+    fresh.show_html(anew, renderer.css())
     assert same_lines(view, fresh)
+
+
+def test_a_reply_that_streamed_in_another_theme_is_rendered_anew() -> None:
+    # The theme changed while it streamed: its blocks have the old code colours.
+    renderer, text = Renderer("light"), "Some *text*.\n\n```python\nx = 1\n```\n\nEnd."
+    stream = renderer.streaming()
+    stream.feed(text)
+    renderer.set_theme("dark")
+    assert renderer.finished_html(stream, text) == Renderer("dark").html(text)
+    assert renderer.html(text) == Renderer("dark").html(text)

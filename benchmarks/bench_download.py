@@ -2,7 +2,7 @@
 
 Not a test: it prints figures. Run from the repository root:
 
-    .venv/bin/python benchmarks/bench_download.py [--size-mb 200] [--runs 3] [--ratio-only]
+    .venv/bin/python benchmarks/bench_download.py [--size-mb 200] [--runs 5] [--ratio-only]
 
 The fake Hub (tests/fakehub.py) runs in its own process so that it does not share the GIL
 with the downloader being measured; curl fetches the very same URL. Unthrottled, three busy

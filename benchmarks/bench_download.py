@@ -69,8 +69,8 @@ def fake_hub(size_mb: int, throttle_mbps: float = 0) -> Iterator[str]:
 
 def bench_job(url: str, target: Path) -> tuple[float, int, float]:
     """(seconds, progress callbacks, callbacks per second) for one DownloadJob run."""
-    from openchat_desktop.core.downloader import DownloadJob
-    from openchat_desktop.core.hub import HubClient
+    from openchat_desktop.core.models.downloader import DownloadJob
+    from openchat_desktop.core.models.hub import HubClient
 
     calls: list[float] = []
     client = HubClient(endpoint=url)
@@ -99,8 +99,8 @@ def bench_curl(url: str, target: Path, with_hash: bool) -> float:
 
 def bench_listing(home: Path) -> tuple[float, float, int]:
     """(catalog ms, list_installed ms, models) with 60 downloads and a 20-repo HF cache."""
-    from openchat_desktop.core.catalog import load_catalog
-    from openchat_desktop.core.model_library import download_target, list_installed
+    from openchat_desktop.core.models.catalog import load_catalog
+    from openchat_desktop.core.models.library import download_target, list_installed
 
     os.environ["OPENCHAT_HOME"] = str(home)
     os.environ["HF_HUB_CACHE"] = str(home / "hf")

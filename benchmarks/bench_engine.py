@@ -20,10 +20,10 @@ import decode_clock
 import llama_cpp
 from figures import spread
 
-from openchat_desktop.core.engine import Engine
+from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings, physical_cores
+from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.core.paths import starter_model_path
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings, physical_cores
-from openchat_desktop.core.templates import ChatMessage
 
 PROMPT = "Write a long story about a lighthouse keeper and a storm."
 SAMPLING = SamplingSettings(temperature=0.8, seed=1234, max_tokens=200, repeat_penalty=1.1)

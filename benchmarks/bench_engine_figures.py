@@ -23,10 +23,10 @@ from figures import best_ratio, report, spread
 from PySide6.QtCore import QCoreApplication
 from qt_wait import wait_until
 
-from openchat_desktop.core.engine import Engine
+from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings, physical_cores
+from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.core.paths import starter_model_path
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings, physical_cores
-from openchat_desktop.core.templates import ChatMessage
 from openchat_desktop.services.llm_worker import LlmWorker
 
 REPLY = SamplingSettings(temperature=0.7, seed=11, max_tokens=24)

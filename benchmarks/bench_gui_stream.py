@@ -30,10 +30,10 @@ from bench_engine import bare_loop, per_second
 from figures import best_ratio, report, spread
 from gui_support import application, close_window, open_window, wait_until
 
-from openchat_desktop.core.engine import Engine
+from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings, physical_cores
+from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.core.paths import starter_model_path
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings, physical_cores
-from openchat_desktop.core.templates import ChatMessage
 
 PROMPT = "Write a long story about a lighthouse keeper and a storm."
 MAX_TOKENS = 200

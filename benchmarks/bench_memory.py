@@ -49,10 +49,10 @@ def measure_window(settings: dict[str, object]) -> float:
 def measure_terminal() -> float:
     import psutil
 
-    from openchat_desktop.core.engine import Engine
+    from openchat_desktop.core.llm.engine import Engine
+    from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+    from openchat_desktop.core.llm.templates import ChatMessage
     from openchat_desktop.core.paths import starter_model_path
-    from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-    from openchat_desktop.core.templates import ChatMessage
 
     model = starter_model_path()
     engine = Engine(LoadSettings(model))

@@ -2,6 +2,6 @@
 
 import sys
 
-from openchat_desktop.cli import main
+from openchat_desktop.launcher import main
 
 sys.exit(main())

@@ -19,7 +19,7 @@ from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.logs import setup_logging
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.settings import Settings
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.llm_worker import EngineFactory, LlmWorker, default_engine_factory
 from openchat_desktop.services.messages import MessageBus, install_excepthooks

@@ -30,7 +30,7 @@ def _tell_windows_user_about_cli(argv: list[str]) -> None:
 def run() -> int:
     multiprocessing.freeze_support()
     _tell_windows_user_about_cli(sys.argv[1:])
-    from openchat_desktop.cli import main
+    from openchat_desktop.launcher import main
 
     return main()
 

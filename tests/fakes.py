@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from openchat_desktop.core.errors import ModelFileError
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.core.streaming import GenerationStats
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.streaming import GenerationStats
+from openchat_desktop.core.llm.templates import ChatMessage
 
 DEFAULT_TOKENS = ("Hello", ",", " I", " am", " a", " fake", " model", ".")
 Script = Sequence[str] | Callable[[list[ChatMessage]], Sequence[str]]

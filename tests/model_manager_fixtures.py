@@ -18,13 +18,13 @@ from fakehub import FILE, REPO, FakeHub, make_gguf
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.core.download_types import RetryPolicy
+from openchat_desktop.core.models.download_types import RetryPolicy
 from openchat_desktop.core.settings import Settings
 from openchat_desktop.services.downloads import DownloadService
 from openchat_desktop.services.machine import MachineMemory
 from openchat_desktop.services.model_catalog import ModelCatalogService
 from openchat_desktop.services.settings_bridge import SettingsBridge
-from openchat_desktop.ui.model_manager_dialog import ModelManagerDialog, open_model_manager
+from openchat_desktop.ui.model_manager.dialog import ModelManagerDialog, open_model_manager
 
 Q8 = "tiny-chat.Q8_0.gguf"
 GB = 1000**3

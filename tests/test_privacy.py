@@ -31,7 +31,7 @@ def run_blocked(code: str, timeout: float = 240) -> subprocess.CompletedProcess[
 @pytest.mark.model
 def test_terminal_chat_end_to_end_without_network(starter_model: Path) -> None:
     result = run_blocked(
-        "from openchat_desktop.cli import main\n"
+        "from openchat_desktop.launcher import main\n"
         "sys.exit(main(['chat', '--prompt', 'What is the capital of France?', '--seed', '42',"
         " '--temperature', '0.2', '-n', '40', '--threads', '2']))")
     assert "NETWORK ATTEMPT" not in result.stderr
@@ -41,7 +41,7 @@ def test_terminal_chat_end_to_end_without_network(starter_model: Path) -> None:
 
 def test_listing_models_and_catalog_needs_no_network() -> None:
     result = run_blocked(
-        "from openchat_desktop.cli import main\n"
+        "from openchat_desktop.launcher import main\n"
         "codes = [main(['models', 'list']), main(['models', 'catalog'])]\n"
         "sys.exit(max(codes))")
     assert "NETWORK ATTEMPT" not in result.stderr
@@ -50,6 +50,6 @@ def test_listing_models_and_catalog_needs_no_network() -> None:
 
 def test_the_blocker_catches_a_real_connection_attempt() -> None:
     # Control: searching the Hub does connect, so the blocker above must notice it.
-    result = run_blocked("from openchat_desktop.cli import main\n"
+    result = run_blocked("from openchat_desktop.launcher import main\n"
                          "sys.exit(main(['models', 'search', 'qwen']))", timeout=60)
     assert "NETWORK ATTEMPT" in result.stderr

@@ -11,9 +11,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError, StoreError
-from openchat_desktop.core.store import ConversationStore, Message
-from openchat_desktop.core.store_models import DEFAULT_TITLE
-from openchat_desktop.core.streaming import GenerationStats
+from openchat_desktop.core.llm.streaming import GenerationStats
+from openchat_desktop.core.store.conversations import ConversationStore, Message
+from openchat_desktop.core.store.records import DEFAULT_TITLE
 from openchat_desktop.services import conversation_settings as conv_settings
 from openchat_desktop.services.conversation_context import ConversationContext
 from openchat_desktop.services.conversation_settings import SYSTEM_PROMPT_KEY

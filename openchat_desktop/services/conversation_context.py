@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError, StoreError
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.core.store import ConversationStore, Message
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.store.conversations import ConversationStore, Message
 from openchat_desktop.services import conversation_settings as conv_settings
 from openchat_desktop.services.llm_worker import LlmWorker, ModelStatus
 from openchat_desktop.services.settings_bridge import SettingsBridge

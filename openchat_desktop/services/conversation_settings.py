@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from openchat_desktop.core.errors import SettingsError
-from openchat_desktop.core.model_choice import resolve_model
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.templates import ChatMessage
+from openchat_desktop.core.models.choice import resolve_model
 from openchat_desktop.core.settings_schema import SEED_RANDOM, SETTINGS_BY_KEY
-from openchat_desktop.core.store_models import Message
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.store.records import Message
 
 log = logging.getLogger(__name__)
 MODEL_PATH_KEY = "model.path"

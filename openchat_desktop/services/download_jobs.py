@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from openchat_desktop.core.download_types import DownloadProgress, DownloadState, ProgressCallback
-from openchat_desktop.core.downloader import DownloadJob
-from openchat_desktop.core.hub import HubClient
-from openchat_desktop.core.partial import PendingDownload
+from openchat_desktop.core.models.download_types import (
+    DownloadProgress,
+    DownloadState,
+    ProgressCallback,
+)
+from openchat_desktop.core.models.downloader import DownloadJob
+from openchat_desktop.core.models.hub import HubClient
+from openchat_desktop.core.models.partial import PendingDownload
 
 
 class HeldJob(DownloadJob):

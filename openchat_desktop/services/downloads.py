@@ -15,13 +15,13 @@ from pathlib import Path, PurePosixPath
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from openchat_desktop.core.download_queue import DownloadQueue, QueueItem
-from openchat_desktop.core.download_types import DownloadProgress, DownloadState, RetryPolicy
-from openchat_desktop.core.downloader import DownloadJob
 from openchat_desktop.core.errors import HubError
-from openchat_desktop.core.model_library import download_target
-from openchat_desktop.core.partial import discard_partial
-from openchat_desktop.core.partial import resume_pending as pending_downloads
+from openchat_desktop.core.models.download_queue import DownloadQueue, QueueItem
+from openchat_desktop.core.models.download_types import DownloadProgress, DownloadState, RetryPolicy
+from openchat_desktop.core.models.downloader import DownloadJob
+from openchat_desktop.core.models.library import download_target
+from openchat_desktop.core.models.partial import discard_partial
+from openchat_desktop.core.models.partial import resume_pending as pending_downloads
 from openchat_desktop.services.download_jobs import HeldJob
 from openchat_desktop.services.hub_access import HubClients
 from openchat_desktop.services.messages import MessageBus

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from openchat_desktop.core.hub import HubClient, resolve_endpoint
+from openchat_desktop.core.models.hub import HubClient, resolve_endpoint
 from openchat_desktop.services.settings_bridge import SettingsBridge
 
 HUB_KEYS = ("hub.endpoint", "hub.token", "hub.proxy")

@@ -19,9 +19,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.core.streaming import GenerationStats
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.streaming import GenerationStats
+from openchat_desktop.core.llm.templates import ChatMessage
 
 log = logging.getLogger(__name__)
 EngineFactory = Callable[[LoadSettings], Any]
@@ -33,7 +33,7 @@ DELTA_INTERVAL_S = 0.03
 
 def default_engine_factory(settings: LoadSettings) -> Any:
     # Imported here, on the worker thread, so llama_cpp stays off the start-up path.
-    from openchat_desktop.core.engine import Engine
+    from openchat_desktop.core.llm.engine import Engine
 
     return Engine(settings)
 

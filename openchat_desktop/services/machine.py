@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from openchat_desktop.core.catalog import CatalogEntry, Fit, entry_fit, load_catalog
-from openchat_desktop.core.model_library import InstalledModel, download_target
+from openchat_desktop.core.models.catalog import CatalogEntry, Fit, entry_fit, load_catalog
+from openchat_desktop.core.models.library import InstalledModel, download_target
 from openchat_desktop.core.sizes import format_size
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class CatalogRow:
 def gpu_offload_supported() -> bool | None:
     """Whether the llama.cpp build can offload to a GPU; None when it cannot be asked."""
     try:
-        from openchat_desktop.core.llama_runtime import gpu_offload_supported as supported
+        from openchat_desktop.core.llm.llama_runtime import gpu_offload_supported as supported
 
         return supported()
     except Exception as exc:  # a missing or broken engine library only costs the hint

@@ -16,9 +16,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError
-from openchat_desktop.core.gguf_info import read_gguf_info
-from openchat_desktop.core.hub_errors import HubOfflineError
-from openchat_desktop.core.model_library import (
+from openchat_desktop.core.gguf.info import read_gguf_info
+from openchat_desktop.core.models.hub_errors import HubOfflineError
+from openchat_desktop.core.models.library import (
     InstalledModel,
     delete_model,
     import_model,

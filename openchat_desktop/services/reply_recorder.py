@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from openchat_desktop.core.errors import StoreError
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
 SAVE_INTERVAL_MS = 1000

@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from openchat_desktop.core.store_models import Message
+from openchat_desktop.core.store.records import Message
 from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.message_actions import MessageActions
 from openchat_desktop.ui.message_widget import MessageWidget

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from openchat_desktop.core.errors import StoreError
 from openchat_desktop.core.paths import AppPaths
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.llm_worker import LlmWorker
 from openchat_desktop.services.messages import MessageBus

@@ -16,7 +16,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from openchat_desktop.core.store_models import ConversationSummary, SearchHit
+from openchat_desktop.core.store.records import ConversationSummary, SearchHit
 from openchat_desktop.ui.formatting import Tr, count_messages, when
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from openchat_desktop.core.store_models import Message
+from openchat_desktop.core.store.records import Message
 from openchat_desktop.ui.formatting import reply_stats
 from openchat_desktop.ui.i18n import N_, Translator
 from openchat_desktop.ui.message_editor import MessageEditor
@@ -28,7 +28,7 @@ from openchat_desktop.ui.rendering import Renderer
 from openchat_desktop.ui.widgets import named
 
 if TYPE_CHECKING:
-    from openchat_desktop.core.markdown_render import StreamingMarkdown
+    from openchat_desktop.core.markdown.render import StreamingMarkdown
 
 BUBBLE_PADDING = 12
 ROLE_NAMES = {"user": N_("You"), "assistant": N_("Assistant"), "system": N_("System prompt")}

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QMimeData, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
-from openchat_desktop.core.catalog import CatalogEntry, load_catalog
 from openchat_desktop.core.errors import OpenChatError
-from openchat_desktop.core.gguf_info import read_gguf_info
-from openchat_desktop.core.model_library import InstalledModel, download_target, list_installed
+from openchat_desktop.core.gguf.info import read_gguf_info
+from openchat_desktop.core.models.catalog import CatalogEntry, load_catalog
+from openchat_desktop.core.models.library import InstalledModel, download_target, list_installed
 from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.services.messages import one_line_reason
@@ -93,7 +93,7 @@ class ModelPicker(QWidget):
     def offer(self, entry: CatalogEntry) -> bool:
         """Ask to download ``entry``; once it is in, it becomes this conversation's model if
         the user is still on it. True if the download started."""
-        from openchat_desktop.ui.model_manager_dialog import offer_download  # the Hub client
+        from openchat_desktop.ui.model_manager.dialog import offer_download  # the Hub client
 
         downloads = self._ctx.model_services().downloads
         if not offer_download(self, entry, downloads, tr=self._ctx.i18n.tr):

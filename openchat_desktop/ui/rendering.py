@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from openchat_desktop.core.markdown_render import StreamingMarkdown, Theme
+    from openchat_desktop.core.markdown.render import StreamingMarkdown, Theme
 
 _CACHE_SIZE = 256
 # The Copy link core.code_highlight writes above each code block. Model text can't produce
@@ -56,7 +56,7 @@ class Renderer:
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
-        from openchat_desktop.core.markdown_render import render_markdown
+        from openchat_desktop.core.markdown.render import render_markdown
 
         return self._remember(text, self._localise(render_markdown(text, self.theme)))
 
@@ -76,13 +76,13 @@ class Renderer:
 
     def css(self) -> str:
         if self._css is None:
-            from openchat_desktop.core.markdown_render import document_css
+            from openchat_desktop.core.markdown.render import document_css
 
             self._css = document_css(self.theme)
         return self._css
 
     def streaming(self) -> StreamingMarkdown:
-        from openchat_desktop.core.markdown_render import StreamingMarkdown
+        from openchat_desktop.core.markdown.render import StreamingMarkdown
 
         return StreamingMarkdown(self.theme)
 
@@ -92,6 +92,6 @@ class Renderer:
 
     @staticmethod
     def code_blocks(text: str) -> list[str]:
-        from openchat_desktop.core.markdown_render import code_blocks
+        from openchat_desktop.core.markdown.render import code_blocks
 
         return code_blocks(text)

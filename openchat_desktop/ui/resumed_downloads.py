@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from openchat_desktop.core.partial import resume_pending
+from openchat_desktop.core.models.partial import resume_pending
 from openchat_desktop.services.tasks import run_in_background
 from openchat_desktop.ui.context import AppContext
 

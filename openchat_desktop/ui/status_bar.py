@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from openchat_desktop.core.streaming import GenerationStats
+from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.services.llm_worker import ModelStatus
 from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.widgets import named

@@ -149,7 +149,7 @@ class WindowCommands(QObject):
     @Slot()
     def model_manager(self) -> QDialog:
         # Imported on first use: the Model Manager brings the Hub client with it.
-        from openchat_desktop.ui.model_manager_dialog import open_model_manager
+        from openchat_desktop.ui.model_manager.dialog import open_model_manager
 
         picker = self._window.settings_panel.model_picker
         return open_model_manager(self._ctx.model_services(), self._window, picker.choose)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fakehub import FILE, GATED, REPO, TOKEN, FakeHub, make_gguf
 
-from openchat_desktop.core.hub import HubClient
+from openchat_desktop.core.models.hub import HubClient
 
 
 @pytest.fixture(autouse=True)

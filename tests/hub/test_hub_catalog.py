@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from openchat_desktop.core.catalog import (
+from openchat_desktop.core.models.catalog import (
     OVERHEAD_BYTES,
     entry_fit,
     estimate_kv_bytes,

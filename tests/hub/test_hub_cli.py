@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from fakehub import FILE, GATED, REPO, FakeHub, make_gguf
 
-from openchat_desktop.core.download_types import DownloadProgress, DownloadState
-from openchat_desktop.core.partial import part_path
-from openchat_desktop.models_cli import add_models_parser, run_models
-from openchat_desktop.models_pull import ProgressBar
+from openchat_desktop.cli.models import add_models_parser, run_models
+from openchat_desktop.cli.pull import ProgressBar
+from openchat_desktop.core.models.download_types import DownloadProgress, DownloadState
+from openchat_desktop.core.models.partial import part_path
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -10,8 +10,8 @@ import pytest
 from fakehub import FILE, GATED, REPO, FakeHub, closed_port_url
 
 from openchat_desktop.core.errors import HubError
-from openchat_desktop.core.hub import DEFAULT_ENDPOINT, HubClient, resolve_endpoint
-from openchat_desktop.core.hub_errors import GATED_MESSAGE, HubOfflineError, status_error
+from openchat_desktop.core.models.hub import DEFAULT_ENDPOINT, HubClient, resolve_endpoint
+from openchat_desktop.core.models.hub_errors import GATED_MESSAGE, HubOfflineError, status_error
 
 
 def test_search_finds_gguf_repos(client: HubClient) -> None:

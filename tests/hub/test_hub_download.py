@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from fakehub import FILE, GATED, REPO, FakeHub, closed_port_url
 
-from openchat_desktop.core.download_types import DownloadProgress, DownloadState, RetryPolicy
-from openchat_desktop.core.downloader import CORRUPT_MESSAGE, DownloadJob
 from openchat_desktop.core.errors import HubError, ModelFileError
-from openchat_desktop.core.hub import HubClient
-from openchat_desktop.core.hub_errors import GATED_MESSAGE, HubOfflineError
-from openchat_desktop.core.partial import (
+from openchat_desktop.core.models.download_types import DownloadProgress, DownloadState, RetryPolicy
+from openchat_desktop.core.models.downloader import CORRUPT_MESSAGE, DownloadJob
+from openchat_desktop.core.models.hub import HubClient
+from openchat_desktop.core.models.hub_errors import GATED_MESSAGE, HubOfflineError
+from openchat_desktop.core.models.partial import (
     PartInfo,
     discard_partial,
     part_path,

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from fakehub import FILE, REPO, FakeHub
 
-from openchat_desktop.core import downloader
-from openchat_desktop.core.download_types import DownloadProgress, DownloadState, RetryPolicy
-from openchat_desktop.core.downloader import CORRUPT_MESSAGE, DownloadJob
 from openchat_desktop.core.errors import HubError
-from openchat_desktop.core.hash_pipe import HashPipe
-from openchat_desktop.core.hub import HubClient
-from openchat_desktop.core.partial import part_path, sidecar_path
+from openchat_desktop.core.models import downloader
+from openchat_desktop.core.models.download_types import DownloadProgress, DownloadState, RetryPolicy
+from openchat_desktop.core.models.downloader import CORRUPT_MESSAGE, DownloadJob
+from openchat_desktop.core.models.hash_pipe import HashPipe
+from openchat_desktop.core.models.hub import HubClient
+from openchat_desktop.core.models.partial import part_path, sidecar_path
 
 NO_WAIT = RetryPolicy(max_tries=4, base_delay=0.0, max_delay=0.0)
 

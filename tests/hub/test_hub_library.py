@@ -9,15 +9,15 @@ import pytest
 from fakehub import make_gguf
 
 from openchat_desktop.core.errors import HubError, ModelFileError
-from openchat_desktop.core.model_library import delete_model as delete
-from openchat_desktop.core.model_library import (
+from openchat_desktop.core.models.library import delete_model as delete
+from openchat_desktop.core.models.library import (
     download_target,
     find_model,
     import_model,
     list_installed,
     total_disk_used,
 )
-from openchat_desktop.core.partial import part_path
+from openchat_desktop.core.models.partial import part_path
 
 GGUF = make_gguf(4096)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from fakehub import FILE, REPO, FakeHub
 
-from openchat_desktop.core.download_queue import DownloadQueue, QueueItem
-from openchat_desktop.core.download_types import DownloadProgress, DownloadState, RetryPolicy
-from openchat_desktop.core.downloader import DownloadJob
-from openchat_desktop.core.hub import HubClient
+from openchat_desktop.core.models.download_queue import DownloadQueue, QueueItem
+from openchat_desktop.core.models.download_types import DownloadProgress, DownloadState, RetryPolicy
+from openchat_desktop.core.models.downloader import DownloadJob
+from openchat_desktop.core.models.hub import HubClient
 
 NO_WAIT = RetryPolicy(max_tries=3, base_delay=0.0, max_delay=0.0)
 Q8 = "tiny-chat.Q8_0.gguf"

@@ -14,12 +14,12 @@ import pytest
 from fakehub import FILE, REPO, TOKEN, FakeHub
 from fakeproxy import FakeProxy
 
-from openchat_desktop.core.download_types import DownloadState, RetryPolicy
-from openchat_desktop.core.downloader import DownloadJob
 from openchat_desktop.core.errors import HubError
-from openchat_desktop.core.http_range import RangeResponse, RangeTransport
-from openchat_desktop.core.hub import HubClient
-from openchat_desktop.core.hub_errors import HubOfflineError, TransientHubError
+from openchat_desktop.core.models.download_types import DownloadState, RetryPolicy
+from openchat_desktop.core.models.downloader import DownloadJob
+from openchat_desktop.core.models.http_range import RangeResponse, RangeTransport
+from openchat_desktop.core.models.hub import HubClient
+from openchat_desktop.core.models.hub_errors import HubOfflineError, TransientHubError
 
 NO_WAIT = RetryPolicy(max_tries=4, base_delay=0.0, max_delay=0.0)
 

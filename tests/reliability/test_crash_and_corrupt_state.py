@@ -26,7 +26,7 @@ from reliability_helpers import RealApp
 from openchat_desktop.app import build_context, report_startup_problems
 from openchat_desktop.core.settings import Settings
 from openchat_desktop.core.settings_schema import SETTINGS
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 
 CHILD = textwrap.dedent("""
     import sys

@@ -13,9 +13,9 @@ from gguf_rewrite import rewrite_strings
 from pytestqt.qtbot import QtBot
 from reliability_helpers import send
 
-from openchat_desktop.core.engine import Engine
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.services.llm_worker import default_engine_factory
 
 pytestmark = pytest.mark.model

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from fakes import FakeEngine
 
-from openchat_desktop.core.engine import Engine
+from openchat_desktop.cli.terminal import ChatOptions, TerminalChat
 from openchat_desktop.core.errors import ModelLoadError
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.terminal import ChatOptions, TerminalChat
+from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 
 
 @pytest.mark.model

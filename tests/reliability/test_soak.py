@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 from reliability_helpers import RealApp, send
 
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.ui.chat_view import PAGE
 
 pytestmark = pytest.mark.slow

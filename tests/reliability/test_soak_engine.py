@@ -8,9 +8,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from openchat_desktop.core.engine import Engine
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings, physical_cores
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings, physical_cores
+from openchat_desktop.core.llm.templates import ChatMessage
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 TURNS = 200

@@ -11,7 +11,7 @@ from fakes import FakeEngineFactory, fake_engine_factory
 from pytestqt.qtbot import QtBot
 
 from openchat_desktop.core.settings import Settings
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.llm_worker import LlmWorker
 from openchat_desktop.services.settings_bridge import SettingsBridge

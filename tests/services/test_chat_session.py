@@ -11,8 +11,8 @@ from fakes import DEFAULT_TOKENS, FakeEngineFactory, missing_model_error
 from pytestqt.qtbot import QtBot
 
 from openchat_desktop.core.errors import StoreError
-from openchat_desktop.core.store import ConversationStore
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.llm.templates import ChatMessage
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
 
 FULL_REPLY = "".join(DEFAULT_TOKENS)

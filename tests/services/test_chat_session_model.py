@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.llm_worker import LlmWorker
 from openchat_desktop.services.settings_bridge import SettingsBridge

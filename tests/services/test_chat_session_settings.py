@@ -11,8 +11,8 @@ from fakes import FakeEngineFactory
 from pytestqt.qtbot import QtBot
 
 from openchat_desktop.core.errors import SettingsError
-from openchat_desktop.core.store import ConversationStore
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.llm.templates import ChatMessage
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.settings_bridge import SettingsBridge
 

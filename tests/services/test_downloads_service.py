@@ -10,11 +10,11 @@ import pytest
 from fakehub import FILE, REPO, FakeHub
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.core import downloader
-from openchat_desktop.core.download_types import DownloadProgress
 from openchat_desktop.core.errors import HubError
-from openchat_desktop.core.model_library import download_target
-from openchat_desktop.core.partial import part_path, resume_pending, sidecar_path
+from openchat_desktop.core.models import downloader
+from openchat_desktop.core.models.download_types import DownloadProgress
+from openchat_desktop.core.models.library import download_target
+from openchat_desktop.core.models.partial import part_path, resume_pending, sidecar_path
 from openchat_desktop.services.downloads import DownloadService
 from openchat_desktop.services.messages import MessageBus
 from openchat_desktop.services.settings_bridge import SettingsBridge

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.core.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.core.templates import ChatMessage
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.services.llm_worker import LlmWorker, ModelStatus
 
 pytestmark = pytest.mark.model

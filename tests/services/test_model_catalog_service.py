@@ -8,8 +8,8 @@ from pathlib import Path
 from fakehub import FILE, REPO, FakeHub, closed_port_url
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.core.catalog import entry_fit, load_catalog
-from openchat_desktop.core.model_library import download_target
+from openchat_desktop.core.models.catalog import entry_fit, load_catalog
+from openchat_desktop.core.models.library import download_target
 from openchat_desktop.services.machine import MachineMemory
 from openchat_desktop.services.model_catalog import ModelCatalogService
 from openchat_desktop.services.settings_bridge import SettingsBridge

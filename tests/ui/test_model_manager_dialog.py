@@ -14,17 +14,17 @@ from PySide6.QtGui import QDesktopServices, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.core.catalog import entry_fit, load_catalog
-from openchat_desktop.core.model_library import download_target
+from openchat_desktop.core.models.catalog import entry_fit, load_catalog
+from openchat_desktop.core.models.library import download_target
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.services.settings_bridge import SettingsBridge
-from openchat_desktop.ui.model_manager_catalog import COLUMNS
-from openchat_desktop.ui.model_manager_dialog import (
+from openchat_desktop.ui.model_manager.catalog import COLUMNS
+from openchat_desktop.ui.model_manager.dialog import (
     ModelManagerDialog,
     offer_download,
     open_model_manager,
 )
-from openchat_desktop.ui.model_manager_widgets import FIT_COLOURS
+from openchat_desktop.ui.model_manager.widgets import FIT_COLOURS
 
 if TYPE_CHECKING:
     from model_manager_fixtures import ManagerServices

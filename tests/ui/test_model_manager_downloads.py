@@ -10,12 +10,12 @@ from fakehub import FILE, REPO, FakeHub, make_gguf
 from PySide6.QtWidgets import QMessageBox, QProgressBar
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.core import downloader
-from openchat_desktop.core.catalog import load_catalog
-from openchat_desktop.core.model_library import download_target
-from openchat_desktop.core.partial import part_path, sidecar_path
-from openchat_desktop.ui.model_manager_dialog import ModelManagerDialog, open_model_manager
-from openchat_desktop.ui.model_manager_downloads import PROGRESS, DownloadsTab
+from openchat_desktop.core.models import downloader
+from openchat_desktop.core.models.catalog import load_catalog
+from openchat_desktop.core.models.library import download_target
+from openchat_desktop.core.models.partial import part_path, sidecar_path
+from openchat_desktop.ui.model_manager.dialog import ModelManagerDialog, open_model_manager
+from openchat_desktop.ui.model_manager.downloads import PROGRESS, DownloadsTab
 
 if TYPE_CHECKING:
     from model_manager_fixtures import ManagerServices, ServiceMaker

@@ -15,14 +15,14 @@ from pytestqt.qtbot import QtBot
 from ui_helpers import AppMaker
 
 from openchat_desktop.app import build_context
-from openchat_desktop.core.catalog import load_catalog
-from openchat_desktop.core.model_library import download_target
-from openchat_desktop.core.partial import PartInfo, part_path, write_part_info
+from openchat_desktop.core.models.catalog import load_catalog
+from openchat_desktop.core.models.library import download_target
+from openchat_desktop.core.models.partial import PartInfo, part_path, write_part_info
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.sizes import format_size
-from openchat_desktop.core.store import ConversationStore
+from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
-from openchat_desktop.ui.model_manager_dialog import ModelManagerDialog
+from openchat_desktop.ui.model_manager.dialog import ModelManagerDialog
 from openchat_desktop.ui.resumed_downloads import resume_unfinished_downloads
 
 pytest_plugins = ["model_manager_fixtures"]  # fake_hub, empty_hf_cache, model_bytes

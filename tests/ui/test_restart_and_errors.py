@@ -14,8 +14,8 @@ from PySide6.QtCore import QByteArray
 from pytestqt.qtbot import QtBot
 from ui_helpers import AppMaker, send
 
-from openchat_desktop.core.gguf_info import read_gguf_info
-from openchat_desktop.core.sampling import LoadSettings
+from openchat_desktop.core.gguf.info import read_gguf_info
+from openchat_desktop.core.llm.sampling import LoadSettings
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.ui.single_instance import SingleInstance, server_name
 
@@ -146,7 +146,7 @@ def test_without_any_model_the_status_bar_says_where_to_get_one(
         qtbot: QtBot, make_app: AppMaker, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENCHAT_STARTER_MODEL", str(tmp_path / "missing.gguf"))
-    monkeypatch.setattr("openchat_desktop.core.model_choice.starter_model_path", lambda: None)
+    monkeypatch.setattr("openchat_desktop.core.models.choice.starter_model_path", lambda: None)
     app = make_app(start=False)
     app.ctx.settings.set("model.default", "")
     app.window.start()

@@ -1,0 +1,1 @@
+"""The command line: one module per command, none of them importing Qt or services."""

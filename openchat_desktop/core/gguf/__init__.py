@@ -1,0 +1,1 @@
+"""Reading GGUF model headers: parser, tables, the summary the app shows."""

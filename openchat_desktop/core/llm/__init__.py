@@ -1,0 +1,1 @@
+"""The language model: llama.cpp engine, KV cache, sampling, streaming, chat templates."""

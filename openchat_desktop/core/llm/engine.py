@@ -1,0 +1,381 @@
+"""The inference engine: one loaded GGUF model and the token loop over llama-cpp-python.
+
+An ``Engine`` is not thread-safe: exactly one thread owns it (the GUI's worker thread, or the
+terminal chat's main thread). Only ``stop_event`` may be touched from another thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+
+from openchat_desktop.core.errors import ModelLoadError
+from openchat_desktop.core.gguf.info import GGUFInfo, read_gguf_info
+from openchat_desktop.core.gguf.tables import KV_CACHE_GGML_TYPES, kv_bytes_per_element
+from openchat_desktop.core.llm import kv_cache_growth, llama_runtime
+from openchat_desktop.core.llm.history_fit import fit_conversation, reply_reserve
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.streaming import GenerationStats, TextStream
+from openchat_desktop.core.llm.templates import ChatMessage, ChatTemplate, build_chat_template
+
+log = logging.getLogger(__name__)
+# VRAM a GPU load needs beyond weights and KV cache: CUDA context, cuBLAS workspace, compute
+# buffers (about 0.5 GB measured on an H100 for a 135M model at context 8192).
+GPU_HEADROOM_BYTES = 512 << 20
+
+
+class _UnusedChatFormatter:
+    """Stands in for llama-cpp-python's ``Jinja2ChatFormatter``, which ``Llama()`` builds for
+    every chat template in the file with plain Jinja, constant folding included: a template
+    holding ``{{ 'x' * 10**10 }}`` allocated 10 GB (and got the app OOM-killed) before the
+    sandbox in ``core/llm/templates.py`` ever saw it. OpenChat renders templates itself and never
+    calls the binding's chat handlers, so nothing is compiled here."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def to_chat_handler(self) -> None:
+        return None
+
+
+llama_cpp.llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Where the model actually runs. ``fallback_reason`` says why a GPU load fell back."""
+
+    backend: str
+    gpu_layers: int
+    fallback_reason: str = ""
+
+    def describe(self) -> str:
+        if self.gpu_layers == 0:
+            return "CPU" + (f" (GPU failed: {self.fallback_reason})" if self.fallback_reason
+                            else "")
+        layers = "all layers" if self.gpu_layers < 0 else f"{self.gpu_layers} layers"
+        return f"{self.backend} ({layers})"
+
+
+class Engine:
+    """A loaded model that turns a conversation into a streamed reply.
+
+    Raises ``ModelFileError`` (bad file, checked before llama.cpp sees it) or
+    ``ModelLoadError`` from the constructor.
+    """
+
+    def __init__(self, settings: LoadSettings) -> None:
+        self.settings = settings
+        self.info: GGUFInfo = read_gguf_info(settings.model_path)
+        llama_runtime.install_log_router()
+        self.n_ctx = settings.resolved_ctx(self.info.context_length)
+        self._llm, self.device = self._open()
+        self._vocab = self._llm._model.vocab
+        self.template: ChatTemplate = build_chat_template(
+            self.info.chat_template, self.info.bos_token or "", self.info.eos_token or "")
+        self.evaluated_tokens_total = 0
+        self._decode_abort = llama_runtime.DecodeAbort()
+
+    @property
+    def model_name(self) -> str:
+        return self.info.display_name
+
+    @property
+    def model_path(self) -> Path:
+        return self.settings.model_path
+
+    @property
+    def cached_tokens(self) -> int:
+        """Tokens currently held in the KV cache (the context used)."""
+        return int(self._llm.n_tokens)
+
+    @property
+    def allocated_ctx(self) -> int:
+        """Tokens the KV cache has room for now; it grows up to ``n_ctx`` when it may."""
+        return kv_cache_growth.allocated_context(self._llm)
+
+    @property
+    def grows_context(self) -> bool:
+        """Whether the KV cache starts small and grows (CPU only: on a GPU, growing would
+        need more video memory mid-conversation, and llama.cpp aborts when that fails)."""
+        return self.settings.grow_context and self.device.gpu_layers == 0
+
+    def release_unused_room(self, tokens: list[int]) -> bool:
+        """After a switch to a shorter conversation, give back the cache it does not need
+        (the prompt is read again from where it differs anyway)."""
+        if not self.grows_context:
+            return False
+        initial = kv_cache_growth.initial_context_size(self.n_ctx, self.settings.n_batch)
+        return kv_cache_growth.shrink_to_hold(self._llm, len(tokens) + 1, initial,
+                                             self._reusable_prefix(tokens))
+
+    def make_room(self, tokens: int) -> bool:
+        """Grow the KV cache to hold ``tokens``; False when it cannot."""
+        if tokens <= self.allocated_ctx:
+            return True
+        if not self.grows_context:
+            return False
+        per_element = kv_bytes_per_element(self.settings.kv_cache_type)
+        return kv_cache_growth.grow_to_hold(
+            self._llm, tokens, self.n_ctx, lambda n: self.info.kv_cache_bytes(n, per_element))
+
+    def _open(self) -> tuple[llama_cpp.Llama, DeviceInfo]:
+        layers = llama_runtime.resolve_gpu_layers(self.settings.n_gpu_layers)
+        if layers > self.info.block_count:
+            layers = -1  # llama.cpp has block_count + 1 layers: more than that is all of them
+        backend = llama_runtime.gpu_backend_name() or "CPU"
+        # llama.cpp aborts the whole process (GGML_ABORT, no exception) when CUDA runs out of
+        # memory while it creates the context, so a GPU that cannot hold the model is never
+        # tried: the except below only catches the failures that do raise.
+        reason = self._gpu_shortfall(layers) if layers != 0 else ""
+        if layers != 0 and not reason:
+            try:
+                return self._new_llama(layers), DeviceInfo(backend, layers)
+            except ModelLoadError as exc:
+                reason = str(exc)
+        if reason:
+            log.warning("GPU load not possible, using the CPU: %s", reason)
+        check_free_memory(self.info, self.n_ctx, self.settings.kv_cache_type)
+        return self._new_llama(0), DeviceInfo(backend, 0, reason)
+
+    def _gpu_shortfall(self, layers: int) -> str:
+        """Why the GPU cannot hold ``layers`` layers of this model; "" when it can, or when
+        its free memory is unknown."""
+        free = llama_runtime.gpu_free_memory()
+        if free is None:
+            return ""
+        share = 1.0 if layers < 0 else min(1.0, layers / (self.info.block_count + 1))
+        kv_cache = self.info.kv_cache_bytes(
+            self.n_ctx, kv_bytes_per_element(self.settings.kv_cache_type))
+        needed = int(share * (self.info.file_size + kv_cache)) + GPU_HEADROOM_BYTES
+        if needed <= free:
+            return ""
+        return (f"needs about {needed / 1e9:.1f} GB of GPU memory but only "
+                f"{free / 1e9:.1f} GB is free")
+
+    def _new_llama(self, gpu_layers: int) -> llama_cpp.Llama:
+        kv_type = KV_CACHE_GGML_TYPES[self.settings.kv_cache_type]
+        attempts = [True, False] if self.settings.flash_attn else [False]
+        # n_gpu_layers=0 alone still makes a GPU build create CUDA streams and buffers (and
+        # send large prompt batches to the GPU): measured 723 MiB of VRAM used on an H100, and
+        # an abort when the GPU is full. No GPU device and no op offload makes "CPU" true.
+        cpu_only: dict[str, Any] = {}
+        if gpu_layers == 0 and llama_runtime.gpu_offload_supported():
+            cpu_only = {"split_mode": llama_cpp.LLAMA_SPLIT_MODE_NONE, "main_gpu": -1,
+                        "op_offload": False}
+        n_ctx = self.n_ctx
+        if gpu_layers == 0 and self.settings.grow_context:
+            n_ctx = kv_cache_growth.initial_context_size(self.n_ctx, self.settings.n_batch)
+        for flash_attn in attempts:
+            llama_runtime.take_recent_native_errors()
+            try:
+                return llama_cpp.Llama(
+                    str(self.settings.model_path), n_ctx=n_ctx, n_gpu_layers=gpu_layers,
+                    n_threads=self.settings.resolved_threads(), n_batch=self.settings.n_batch,
+                    flash_attn=flash_attn, verbose=False, type_k=kv_type, **cpu_only,
+                    # llama.cpp quantizes the V cache only with flash attention.
+                    type_v=kv_type if flash_attn else KV_CACHE_GGML_TYPES["f16"])
+            except (ValueError, RuntimeError, OSError) as exc:
+                reason = _load_failure_reason(exc)
+        raise ModelLoadError(f"llama.cpp could not load {self.settings.model_path.name}: "
+                             f"{reason}")
+
+    def close(self) -> None:
+        """Free the model now rather than whenever the garbage collector runs."""
+        llm, self._llm = self._llm, None  # type: ignore[assignment]
+        if llm is not None:
+            llm.close()
+
+    # -- prompts ---------------------------------------------------------------------------
+    def tokenize_prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
+        text = self.template.render(messages)
+        bos = self.info.bos_token or ""
+        add_bos = bool(self.info.add_bos_token) and not (bos and text.startswith(bos))
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def fit(self, messages: Sequence[ChatMessage],
+            sampling: SamplingSettings) -> tuple[list[ChatMessage], list[int], int]:
+        """Drop the oldest turns until the prompt leaves room for the reply."""
+        limit = self.n_ctx - reply_reserve(self.n_ctx, sampling.max_tokens)
+        cache: dict[int, list[int]] = {}
+
+        def measure(kept: Sequence[ChatMessage]) -> int:
+            cache[len(kept)] = self.tokenize_prompt(kept)
+            return len(cache[len(kept)])
+
+        kept, dropped = fit_conversation(messages, measure, limit)
+        return kept, cache[len(kept)], dropped
+
+    # -- generation ------------------------------------------------------------------------
+    def stream(self, messages: Sequence[ChatMessage], sampling: SamplingSettings,
+               stop_event: threading.Event | None = None) -> Generation:
+        """Start a reply. Raises ``ContextOverflowError``, ``TemplateError`` or (after the
+        context was lost for want of memory) ``ModelLoadError`` right away;
+        iterate the result for text deltas, then read ``.stats``."""
+        if kv_cache_growth.lost(self._llm):
+            raise ModelLoadError(kv_cache_growth.LOST_MESSAGE)
+        _, tokens, dropped = self.fit(messages, sampling)
+        self.release_unused_room(tokens)
+        if not self.make_room(len(tokens) + 1):
+            log.warning("context limited to the %d tokens it has now", self.allocated_ctx)
+            self.n_ctx = self.allocated_ctx
+            _, tokens, dropped = self.fit(messages, sampling)
+        return Generation(self, tokens, sampling, stop_event or threading.Event(), dropped)
+
+    def _prefill(self, tokens: list[int], stop: threading.Event) -> int | None:
+        """Evaluate the part of the prompt the KV cache lacks; None when stopped."""
+        llm = self._llm
+        reuse = self._reusable_prefix(tokens)
+        llm.n_tokens = reuse
+        # One batch per decode (a GPU backend cannot be interrupted mid-decode, but reads a
+        # batch in a fraction of a second); the CPU backend stops inside a decode.
+        with self._decode_abort.armed(llm.ctx, stop):
+            for start in range(reuse, len(tokens), llm.n_batch):
+                if stop.is_set():
+                    return None
+                try:
+                    llm.eval(tokens[start : start + llm.n_batch])
+                except RuntimeError:
+                    if stop.is_set():
+                        return None
+                    raise
+        if stop.is_set():
+            return None
+        evaluated = len(tokens) - reuse
+        self.evaluated_tokens_total += evaluated
+        return evaluated
+
+    def _reusable_prefix(self, tokens: list[int]) -> int:
+        """How many of ``tokens`` the KV cache already holds, in order. The last prompt
+        token is always evaluated again: sampling needs fresh logits."""
+        llm = self._llm
+        reuse = 0
+        for old, new in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
+            if old != new:
+                break
+            reuse += 1
+        return min(reuse, len(tokens) - 1)
+
+    def _token_loop(self, tokens: list[int], sampling: SamplingSettings) -> Iterator[int]:
+        llm = self._llm
+        llm.set_seed(sampling.effective_seed())
+        llm.last_n_tokens_size = sampling.repeat_last_n
+        return llm.generate(tokens, top_k=sampling.top_k, top_p=sampling.top_p,
+                            min_p=sampling.min_p, temp=sampling.temperature,
+                            repeat_penalty=sampling.repeat_penalty, reset=True)
+
+    def _is_end_of_generation(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def _piece(self, token: int) -> bytes:
+        return bytes(self._llm.detokenize([token]))
+
+
+class Generation:
+    """One streamed reply: iterate for text deltas (whole UTF-8 characters); afterwards
+    ``stats`` holds the figures and the stop reason (eos, length, stopped, error)."""
+
+    def __init__(self, engine: Engine, tokens: list[int], sampling: SamplingSettings,
+                 stop: threading.Event, trimmed: int) -> None:
+        self._engine = engine
+        self._tokens = tokens
+        self._sampling = sampling
+        self._stop = stop
+        self.stats = GenerationStats(prompt_tokens=len(tokens), trimmed_messages=trimmed)
+        self._deltas: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """Everything streamed so far."""
+        return "".join(self._deltas)
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            for delta in self._run():
+                self._deltas.append(delta)
+                yield delta
+        except RuntimeError as exc:
+            # A failed llama_decode (out of memory, a backend error) ends this reply only.
+            log.exception("generation failed")
+            self.stats.stop_reason = "error"
+            self.stats.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def _run(self) -> Iterator[str]:
+        started = time.perf_counter()
+        evaluated = self._engine._prefill(self._tokens, self._stop)
+        prompt_done = time.perf_counter()
+        self.stats.prompt_seconds = prompt_done - started
+        if evaluated is None:
+            self.stats.stop_reason = "stopped"
+            return
+        self.stats.prompt_evaluated = evaluated
+        yield from self._sample(started, prompt_done)
+        self.stats.generation_seconds = time.perf_counter() - prompt_done
+
+    def _sample(self, started: float, prompt_done: float) -> Iterator[str]:
+        engine, stats = self._engine, self.stats
+        limit = min(self._sampling.max_tokens, engine.n_ctx - len(self._tokens))
+        text = TextStream(engine.template.stop_strings)
+        leading = True
+        tokens = engine._token_loop(self._tokens, self._sampling)
+        try:
+            for token in tokens:
+                if stats.generated_tokens == 0:
+                    stats.ttft_seconds = time.perf_counter() - started
+                if engine._is_end_of_generation(token):
+                    stats.stop_reason = "eos"
+                    break
+                stats.generated_tokens += 1
+                delta = text.feed(engine._piece(token))
+                if leading and delta:
+                    # Replies start right after the template's "assistant" header; the
+                    # tokenizer's leading space there is not part of the answer.
+                    delta = delta.lstrip()
+                    leading = not delta
+                if delta:
+                    yield delta
+                if text.stopped:
+                    stats.stop_reason = "eos"
+                    break
+                if self._stop.is_set():
+                    stats.stop_reason = "stopped"
+                    break
+                if stats.generated_tokens >= limit or not engine.make_room(
+                        engine.cached_tokens + 1):
+                    stats.stop_reason = "length"
+                    break
+        finally:
+            tokens.close()  # type: ignore[attr-defined]
+        tail = text.flush()
+        if tail and not (leading and not tail.strip()):
+            yield tail.lstrip() if leading else tail
+
+
+def check_free_memory(info: GGUFInfo, n_ctx: int, kv_cache_type: str = "f16") -> None:
+    """Refuse, before llama.cpp allocates anything, a CPU load that cannot fit in free memory:
+    running out of memory half-way would freeze the machine or get the app killed."""
+    import psutil
+
+    needed = info.file_size + info.kv_cache_bytes(n_ctx, kv_bytes_per_element(kv_cache_type))
+    available = int(psutil.virtual_memory().available)
+    if needed > available:
+        raise ModelLoadError(f"This model needs about {needed / 1e9:.1f} GB but only "
+                             f"{available / 1e9:.1f} GB of memory is free")
+
+
+def _load_failure_reason(exc: BaseException) -> str:
+    native = [line for line in llama_runtime.take_recent_native_errors() if line.strip()]
+    for line in native:
+        if "unknown model architecture" in line or "failed to" in line.lower():
+            return line.split(":", 1)[-1].strip() if "llama_model_load" in line else line
+    return native[-1] if native else str(exc).splitlines()[0]

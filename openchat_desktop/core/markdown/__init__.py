@@ -1,0 +1,1 @@
+"""Untrusted Markdown to Qt rich-text HTML, with highlighted code."""

@@ -1,0 +1,1 @@
+"""The conversation store: one SQLite file, its schema, tree, search, import and export."""

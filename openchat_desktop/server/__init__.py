@@ -1,0 +1,1 @@
+"""The OpenAI-compatible HTTP API (ASGI): sits above services/, beside ui/ and cli/."""

@@ -1,0 +1,1 @@
+"""The model manager dialog: installed models, catalog, Hub search, downloads."""

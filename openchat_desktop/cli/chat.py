@@ -1,54 +1,57 @@
-"""``openchat chat``: turns the command line and the saved settings into a terminal chat."""
+"""``openchat chat``: its flags, and turning them and the saved settings into a terminal chat."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
+from typing import Any
 
+from openchat_desktop.cli import common
+from openchat_desktop.core import settings_flags
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.logs import setup_logging
-from openchat_desktop.core.models.choice import resolve_model
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.settings import Settings
 
-_SAMPLING_FLAGS = {"sample_len": "max_tokens", "temperature": "temperature", "seed": "seed",
-                   "repeat_penalty": "repeat_penalty", "repeat_last_n": "repeat_last_n",
-                   "top_p": "top_p", "top_k": "top_k", "min_p": "min_p"}
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``chat`` on an argparse ``subparsers`` object; parsing sets ``run``."""
+    chat = subparsers.add_parser(
+        "chat", help="chat in the terminal",
+        description="Chat with a local model in the terminal. Input from a pipe works: each "
+                    "line is one user turn. Commands: /reset, /exit. Ctrl-C stops a reply. "
+                    + common.FLAGS_OVERRIDE_SETTINGS)
+    settings_flags.add_setting_flags(chat, settings_flags.CHAT)  # --system
+    chat.add_argument("--prompt", metavar="TEXT", help="ask one question, print the reply, exit")
+    chat.add_argument("--no-stats", action="store_true",
+                      help="don't print the features line and the tokens/s lines")
+    chat.add_argument("--tokenizer", metavar="FILE",
+                      help="accepted for compatibility and ignored: a GGUF file carries its "
+                           "own tokenizer")
+    chat.add_argument("--gqa", type=int, metavar="N",
+                      help="accepted for compatibility and ignored: a GGUF file records its "
+                           "own attention head counts")
+    common.add_sampling_flags(chat)
+    common.add_load_flags(chat)
+    chat.set_defaults(run=run_chat)
+    return chat
 
 
 def chat_settings(args: argparse.Namespace, settings: Settings) -> tuple[SamplingSettings,
                                                                          LoadSettings]:
     """Saved settings, overridden by whatever the command line gives (validated alike)."""
-    for flag, key in _SAMPLING_FLAGS.items():
-        if getattr(args, flag, None) is not None:
-            settings.set(f"sampling.{key}", getattr(args, flag))
-    for flag, key in (("ctx_size", "model.ctx_size"), ("n_gpu_layers", "model.n_gpu_layers"),
-                      ("threads", "model.threads"), ("kv_cache", "model.kv_cache_type"),
-                      ("grow_context", "model.grow_context")):
-        if getattr(args, flag, None) is not None:
-            settings.set(key, getattr(args, flag))
-    sampling = SamplingSettings.from_dict(settings.section("sampling"))
-    model = resolve_model(args.model, settings.get("model.default"),
-                          settings.get("models.extra_dirs"))
-    load = LoadSettings(model_path=Path(model), ctx_size=settings.get("model.ctx_size"),
-                        n_gpu_layers=settings.get("model.n_gpu_layers"),
-                        threads=settings.get("model.threads"),
-                        flash_attn=settings.get("model.flash_attn"),
-                        kv_cache_type=settings.get("model.kv_cache_type"),
-                        grow_context=settings.get("model.grow_context"))
-    return sampling, load
+    settings_flags.apply_setting_flags(args, settings, settings_flags.SAMPLING)
+    settings_flags.apply_setting_flags(args, settings, settings_flags.CHAT)
+    sampling = SamplingSettings.from_dict(settings.section("sampling"), strict=True)
+    return sampling, common.load_settings_from_args(args, settings)
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    paths = app_paths()
-    setup_logging(paths)
-    settings = Settings(paths.settings_file)
-    for warning in settings.warnings:
-        print(f"openchat: warning: {warning}", file=sys.stderr)
+    """Load the model and chat (or answer ``--prompt``); returns the exit code."""
+    setup_logging(app_paths())
+    settings = common.load_settings()
     sampling, load = chat_settings(args, settings)
-    system = args.system if args.system is not None else settings.get("chat.system_prompt")
+    system = settings.get("chat.system_prompt")
 
     from openchat_desktop.cli.terminal import ChatOptions, TerminalChat
     from openchat_desktop.core.llm import llama_runtime
@@ -64,10 +67,10 @@ def run_chat(args: argparse.Namespace) -> int:
                   f"{engine.info.file_size} bytes) in {time.perf_counter() - started:.2f}s "
                   f"on {engine.device.describe()}, context {engine.n_ctx}", flush=True)
         if engine.template.warning:
-            print(f"openchat: warning: {engine.template.warning}", file=sys.stderr)
+            common.warn(engine.template.warning)
         chat = TerminalChat(engine, ChatOptions(sampling, system, not args.no_stats))
         if args.prompt is not None:
-            return 0 if chat.ask(args.prompt) else 130
+            return 0 if chat.ask(args.prompt) else common.EXIT_INTERRUPTED
         return chat.run()
     finally:
         engine.close()

@@ -1,7 +1,8 @@
 """``openchat models …``: the model manager in the terminal.
 
 list, search, pull, import, rm, info, catalog. Every failure ends with one line on stderr and
-a non-zero exit code; ``cli.py`` adds the parser and calls ``run_models``.
+a non-zero exit code. ``add_parser`` registers the command; parsing sets ``run`` to
+``run_models``, which the launcher calls.
 """
 
 from __future__ import annotations
@@ -12,14 +13,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from openchat_desktop.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    fail,
+    settings_value,
+)
 from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.gguf.tables import kv_bytes_per_element
 from openchat_desktop.core.sizes import format_size
 
-EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 
-
-def add_models_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``models`` and its sub-commands on an argparse ``subparsers`` object."""
     hub = argparse.ArgumentParser(add_help=False)
     hub.add_argument("--endpoint", metavar="URL", help="Hugging Face endpoint or mirror "
@@ -54,7 +60,7 @@ def add_models_parser(subparsers: Any) -> argparse.ArgumentParser:
     info = commands.add_parser("info", parents=[dirs], help="details from a model's header")
     info.add_argument("name", metavar="NAME|PATH")
     commands.add_parser("catalog", help="curated models, and whether each fits this computer")
-    models.set_defaults(models_parser=models)
+    models.set_defaults(models_parser=models, run=run_models)
     return models
 
 
@@ -77,23 +83,6 @@ def run_models(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     except OSError as exc:
         return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-
-
-def fail(message: str) -> int:
-    """Print one error line and return the error exit code."""
-    print(f"openchat: {' '.join(message.split())}", file=sys.stderr)
-    return EXIT_ERROR
-
-
-def settings_value(key: str, default: Any = None) -> Any:
-    """A saved setting, or ``default`` when settings cannot be read."""
-    try:
-        from openchat_desktop.core.paths import app_paths
-        from openchat_desktop.core.settings import Settings
-
-        return Settings(app_paths().settings_file).get(key)
-    except (OpenChatError, OSError, ImportError):
-        return default
 
 
 def extra_dirs(args: argparse.Namespace) -> list[str]:

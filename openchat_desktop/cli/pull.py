@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from openchat_desktop.cli.common import EXIT_INTERRUPTED, EXIT_OK, settings_value
 from openchat_desktop.core.errors import HubError, OpenChatError
 from openchat_desktop.core.models.download_types import DownloadProgress, DownloadState
 from openchat_desktop.core.models.downloader import DownloadJob
@@ -22,8 +23,6 @@ PREFERRED_QUANT = "q4_k_m"
 @contextmanager
 def hub_client(args: argparse.Namespace) -> Iterator[HubClient]:
     """A HubClient from ``--endpoint/--token/--proxy``, falling back on the settings."""
-    from openchat_desktop.cli.models import settings_value
-
     client = HubClient(
         endpoint=getattr(args, "endpoint", None) or settings_value("hub.endpoint") or None,
         token=getattr(args, "token", None) or settings_value("hub.token") or None,
@@ -119,7 +118,7 @@ def run_pull(args: argparse.Namespace) -> int:
     entry = find_entry(args.spec)
     if entry is not None and entry.starter and (starter := starter_model_path()) is not None:
         print(f"Already installed (the starter model): {starter}")
-        return 0
+        return EXIT_OK
     repo, filename = split_spec(args.spec)
     with hub_client(args) as client:
         if filename is None:
@@ -127,16 +126,16 @@ def run_pull(args: argparse.Namespace) -> int:
         target = download_target(repo, filename)
         if target.exists():
             print(f"Already installed: {target}")
-            return 0
+            return EXIT_OK
         job = DownloadJob(client, repo, filename, target, revision=args.revision)
         bar = ProgressBar(filename if len(filename) <= 32 else filename[:31] + "…")
         state = _run_interruptibly(job, bar)
     if state is DownloadState.PAUSED:
         print(f"Paused; the partial download is kept. Run `openchat models pull {repo}:"
               f"{filename}` again to resume.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     print(f"Saved to {target}")
-    return 0
+    return EXIT_OK
 
 
 def _run_interruptibly(job: DownloadJob, bar: ProgressBar) -> DownloadState:

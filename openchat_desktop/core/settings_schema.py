@@ -1,11 +1,14 @@
-"""Every setting of the app, declared once: key, type, default, bounds and help text.
+"""Every setting of the app, declared once: key, label, type, default, bounds, help text, how a
+form edits it and, where it has one, its command-line flag.
 
-The settings dialog, the per-conversation panel and the terminal flags all read this table, so
-a default or a bound is never written twice.
+The settings dialog, the per-conversation panel, the engine's settings objects and the
+terminal flags all read this table, so a default, a bound or a flag is never written twice.
 """
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +18,45 @@ AUTO = -1
 KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 
 
+def parse_gpu_layers(value: str) -> int:
+    """``auto`` (all layers when the build can offload) or a number of layers, for argparse."""
+    if value == "auto":
+        return AUTO
+    try:
+        layers = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be 'auto' or a number of layers") from None
+    if layers < AUTO:
+        raise argparse.ArgumentTypeError("must be 'auto', -1 (all) or a number of layers")
+    return layers
+
+
+@dataclass(frozen=True)
+class CliFlag:
+    """How a setting is given on the command line.
+
+    ``help`` replaces the setting's own help text; ``{default}`` in it is the default. Without
+    ``help`` the flag shows the setting's help followed by its default. ``off_switch`` makes a
+    flag without a value that turns a true/false setting off. ``parse`` converts the text
+    (the setting's type when absent); the value is then validated like any other setting.
+    """
+
+    names: tuple[str, ...]
+    help: str | None = None
+    metavar: str | None = None
+    dest: str | None = None
+    off_switch: bool = False
+    parse: Callable[[str], Any] | None = None
+
+
 @dataclass(frozen=True)
 class Setting:
-    """One declared setting. ``choices`` limits a string; ``minimum``/``maximum`` a number."""
+    """One declared setting. ``choices`` limits a string; ``minimum``/``maximum`` a number.
+
+    For forms: ``label`` names it, ``step`` is a number box's step, ``minimum_text`` is shown
+    instead of the minimum (which means "automatic"), ``choice_labels`` name the ``choices``
+    in the same order, ``secret`` hides the text and ``multiline`` asks for a text area.
+    """
 
     key: str
     kind: type
@@ -26,6 +65,24 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    label: str = ""
+    step: float | None = None
+    minimum_text: str = ""
+    choice_labels: tuple[str, ...] = ()
+    secret: bool = False
+    multiline: bool = False
+    cli: CliFlag | None = None
+
+    def choice_label(self, choice: str) -> str:
+        """The English name of ``choice`` (the choice itself when it has none)."""
+        if choice in self.choices and len(self.choice_labels) == len(self.choices):
+            return self.choice_labels[self.choices.index(choice)]
+        return choice
+
+    def texts(self) -> tuple[str, ...]:
+        """Every English text a user may see for this setting (for translation tables)."""
+        return tuple(t for t in (self.label, self.help, self.minimum_text, *self.choice_labels)
+                     if t)
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this setting's type, or raise ValueError."""
@@ -62,57 +119,97 @@ class Setting:
         return number
 
 
-def _s(key: str, kind: type, default: Any, help_text: str, **bounds: Any) -> Setting:
-    return Setting(key, kind, default, help_text, **bounds)
+def _s(key: str, label: str, kind: type, default: Any, help_text: str, **more: Any) -> Setting:
+    return Setting(key, kind, default, help_text, label=label, **more)
+
+
+def _flag(*names: str, **more: Any) -> CliFlag:
+    return CliFlag(names, **more)
 
 
 SAMPLING_SETTINGS: tuple[Setting, ...] = (
-    _s("sampling.temperature", float, 0.8, "Randomness of the reply; 0 is greedy.",
-       minimum=0.0, maximum=5.0),
-    _s("sampling.top_p", float, 0.95, "Nucleus sampling: keep the smallest set of tokens whose "
-       "probabilities add up to this.", minimum=0.0, maximum=1.0),
-    _s("sampling.top_k", int, 40, "Sample among the K most likely tokens; 0 disables.",
-       minimum=0, maximum=100000),
-    _s("sampling.min_p", float, 0.05, "Drop tokens less likely than this fraction of the best.",
-       minimum=0.0, maximum=1.0),
-    _s("sampling.repeat_penalty", float, 1.1, "Penalty for repeating recent tokens; 1 disables.",
-       minimum=0.0, maximum=5.0),
-    _s("sampling.repeat_last_n", int, 64, "How many recent tokens the repeat penalty looks at.",
-       minimum=0, maximum=65536),
-    _s("sampling.max_tokens", int, 1000, "Longest reply, in tokens (the seed's --sample-len).",
-       minimum=1, maximum=1_000_000),
-    _s("sampling.seed", int, 299792458, "Random seed; -1 picks a new one for every reply.",
-       minimum=-1, maximum=2**32 - 1),
+    _s("sampling.temperature", "Temperature", float, 0.8,
+       "Randomness of the reply; 0 is greedy.", minimum=0.0, maximum=5.0, step=0.1,
+       cli=_flag("--temperature")),
+    _s("sampling.top_p", "Top P", float, 0.95, "Nucleus sampling: keep the smallest set of "
+       "tokens whose probabilities add up to this.", minimum=0.0, maximum=1.0,
+       cli=_flag("--top-p")),
+    _s("sampling.top_k", "Top K", int, 40, "Sample among the K most likely tokens; 0 disables.",
+       minimum=0, maximum=100000, minimum_text="Off", cli=_flag("--top-k")),
+    _s("sampling.min_p", "Min P", float, 0.05,
+       "Drop tokens less likely than this fraction of the best.", minimum=0.0, maximum=1.0,
+       cli=_flag("--min-p")),
+    _s("sampling.repeat_penalty", "Repeat penalty", float, 1.1,
+       "Penalty for repeating recent tokens; 1 disables.", minimum=0.0, maximum=5.0,
+       step=0.05, cli=_flag("--repeat-penalty")),
+    _s("sampling.repeat_last_n", "Repeat last N", int, 64,
+       "How many recent tokens the repeat penalty looks at.", minimum=0, maximum=65536,
+       cli=_flag("--repeat-last-n")),
+    _s("sampling.max_tokens", "Max tokens", int, 1000,
+       "Longest reply, in tokens (the seed's --sample-len).", minimum=1, maximum=1_000_000,
+       cli=_flag("-n", "--sample-len", metavar="N",
+                 help="longest reply in tokens (default: {default})")),
+    _s("sampling.seed", "Seed", int, 299792458,
+       "Random seed; -1 picks a new one for every reply.", minimum=-1, maximum=2**32 - 1,
+       minimum_text="Random", cli=_flag("--seed")),
+)
+
+MODEL_SETTINGS: tuple[Setting, ...] = (
+    _s("model.default", "Default model", str, "", "Model used when none is chosen (path or "
+       "name); empty means the starter model."),
+    _s("model.ctx_size", "Context size", int, 0, "Context window in tokens; 0 means the "
+       "model's own, capped at 4096.", minimum=0, maximum=1_048_576,
+       minimum_text="Model default",
+       cli=_flag("--ctx-size", metavar="N",
+                 help="context window in tokens (default: the model's own, capped at 4096)")),
+    _s("model.n_gpu_layers", "GPU layers", int, AUTO, "Layers to offload to the GPU; -1 means "
+       "all when this build can offload, else none.", minimum=-1, maximum=100000,
+       minimum_text="All (auto)",
+       cli=_flag("--n-gpu-layers", metavar="N|auto", parse=parse_gpu_layers,
+                 help="layers to offload to the GPU (default: auto = all when this build can "
+                      "offload, else 0)")),
+    _s("model.threads", "CPU threads", int, 0, "CPU threads; 0 means the number of physical "
+       "cores.", minimum=0, maximum=1024, minimum_text="Auto",
+       cli=_flag("--threads", metavar="N",
+                 help="CPU threads (default: the number of physical cores)")),
+    _s("model.flash_attn", "Flash attention", bool, True,
+       "Use flash attention when the backend supports it."),
+    _s("model.kv_cache_type", "KV cache precision", str, "f16", "Precision of the context (KV) "
+       "cache: q8_0 takes half the memory of f16 at practically the same quality, but a CPU "
+       "reads long prompts about a third slower with it.", choices=KV_CACHE_TYPES,
+       cli=_flag("--kv-cache", metavar="TYPE",
+                 help="precision of the context cache: f16 (default), q8_0 (half the memory, "
+                      "long prompts read about a third slower on a CPU) or q4_0")),
+    _s("model.grow_context", "Grow context cache", bool, True, "Start with a small context "
+       "cache and let it grow as the conversation needs it, up to the context size (CPU "
+       "only): short chats use less memory. Off reserves the whole cache when the model "
+       "loads.",
+       cli=_flag("--reserve-context", dest="grow_context", off_switch=True,
+                 help="reserve the whole context cache at load instead of growing it as the "
+                      "conversation needs (CPU)")),
 )
 
 SETTINGS: tuple[Setting, ...] = (
     *SAMPLING_SETTINGS,
-    _s("model.default", str, "", "Model used when none is chosen (path or name); empty means "
-       "the starter model."),
-    _s("model.ctx_size", int, 0, "Context window in tokens; 0 means the model's own, capped at "
-       "4096.", minimum=0, maximum=1_048_576),
-    _s("model.n_gpu_layers", int, AUTO, "Layers to offload to the GPU; -1 means all when this "
-       "build can offload, else none.", minimum=-1, maximum=100000),
-    _s("model.threads", int, 0, "CPU threads; 0 means the number of physical cores.",
-       minimum=0, maximum=1024),
-    _s("model.flash_attn", bool, True, "Use flash attention when the backend supports it."),
-    _s("model.kv_cache_type", str, "f16", "Precision of the context (KV) cache: q8_0 takes half "
-       "the memory of f16 at practically the same quality, but a CPU reads long prompts about a "
-       "third slower with it.", choices=KV_CACHE_TYPES),
-    _s("model.grow_context", bool, True, "Start with a small context cache and let it grow as "
-       "the conversation needs it, up to the context size (CPU only): short chats use less "
-       "memory. Off reserves the whole cache when the model loads."),
-    _s("chat.system_prompt", str, "", "System prompt for new conversations."),
-    _s("ui.theme", str, "system", "Colour theme.", choices=("system", "light", "dark")),
-    _s("ui.language", str, "en", "Language of the interface.", choices=("en", "zh_CN")),
-    _s("ui.font_size", int, 11, "Font size of the chat, in points.", minimum=6, maximum=48),
-    _s("ui.send_key", str, "enter", "Key that sends a message (the other adds a line).",
-       choices=("enter", "ctrl+enter")),
-    _s("hub.endpoint", str, "", "Hugging Face endpoint or mirror, e.g. https://hf-mirror.com; "
-       "empty means $HF_ENDPOINT or huggingface.co."),
-    _s("hub.token", str, "", "Hugging Face access token for gated models."),
-    _s("hub.proxy", str, "", "HTTP(S) proxy for downloads, e.g. http://127.0.0.1:8080."),
-    _s("models.extra_dirs", list, [], "Folders whose GGUF files are listed and used in place."),
+    *MODEL_SETTINGS,
+    _s("chat.system_prompt", "System prompt", str, "", "System prompt for new conversations.",
+       multiline=True, cli=_flag("--system", metavar="TEXT", help="system prompt")),
+    _s("ui.theme", "Theme", str, "system", "Colour theme.", choices=("system", "light", "dark"),
+       choice_labels=("Follow system", "Light", "Dark")),
+    _s("ui.language", "Language", str, "en", "Language of the interface.",
+       choices=("en", "zh_CN")),
+    _s("ui.font_size", "Chat font size", int, 11, "Font size of the chat, in points.",
+       minimum=6, maximum=48),
+    _s("ui.send_key", "Send with", str, "enter", "Key that sends a message (the other adds a "
+       "line).", choices=("enter", "ctrl+enter"), choice_labels=("Enter", "Ctrl+Enter")),
+    _s("hub.endpoint", "Hub endpoint", str, "", "Hugging Face endpoint or mirror, e.g. "
+       "https://hf-mirror.com; empty means $HF_ENDPOINT or huggingface.co."),
+    _s("hub.token", "Access token", str, "", "Hugging Face access token for gated models.",
+       secret=True),
+    _s("hub.proxy", "Proxy", str, "", "HTTP(S) proxy for downloads, e.g. "
+       "http://127.0.0.1:8080."),
+    _s("models.extra_dirs", "Extra model folders", list, [],
+       "Folders whose GGUF files are listed and used in place."),
 )
 
 SETTINGS_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTINGS}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from openchat_desktop.core.errors import SettingsError
@@ -75,11 +74,7 @@ def load_settings_from(values: Mapping[str, Any]) -> LoadSettings:
     """How to load the conversation's model. Raises NoModelError when there is none."""
     path = resolve_model(values.get(MODEL_PATH_KEY) or None, values.get("model.default", ""),
                          list(values.get("models.extra_dirs", [])))
-    return LoadSettings(model_path=Path(path), ctx_size=values["model.ctx_size"],
-                        n_gpu_layers=values["model.n_gpu_layers"],
-                        threads=values["model.threads"], flash_attn=values["model.flash_attn"],
-                        kv_cache_type=values["model.kv_cache_type"],
-                        grow_context=values["model.grow_context"])
+    return LoadSettings.from_values(path, values)
 
 
 def prompt_messages(path: Sequence[Message], system_prompt: str) -> list[ChatMessage]:

@@ -1,6 +1,8 @@
 """Settings widgets generated from ``core.settings_schema``: the type picks the widget, the
-declared bounds its range, the help text its tooltip. The conversation panel and the settings
-dialog both build their forms here, so a bound is never written twice.
+declared bounds its range, the help text its tooltip, and the declaration's label, step,
+minimum text, choice names, ``secret`` and ``multiline`` the rest. The conversation panel and
+the settings dialog both build their forms here, so nothing about a setting is written twice.
+The schema's English texts are translated when shown (``Translator.tr``).
 """
 
 from __future__ import annotations
@@ -23,34 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY, Setting
-from openchat_desktop.ui.i18n import LANGUAGES, N_, Translator
+from openchat_desktop.ui.i18n import LANGUAGES, Translator
 
 INT_MAX = 2**31 - 1
 MIN_EDITOR_WIDTH = 90
-LABELS: dict[str, str] = {
-    "sampling.temperature": N_("Temperature"), "sampling.top_p": N_("Top P"),
-    "sampling.top_k": N_("Top K"), "sampling.min_p": N_("Min P"),
-    "sampling.repeat_penalty": N_("Repeat penalty"),
-    "sampling.repeat_last_n": N_("Repeat last N"), "sampling.max_tokens": N_("Max tokens"),
-    "sampling.seed": N_("Seed"), "model.default": N_("Default model"),
-    "model.ctx_size": N_("Context size"), "model.n_gpu_layers": N_("GPU layers"),
-    "model.threads": N_("CPU threads"), "model.flash_attn": N_("Flash attention"),
-    "model.kv_cache_type": N_("KV cache precision"), "model.grow_context": N_("Grow context cache"),
-    "chat.system_prompt": N_("System prompt"), "ui.theme": N_("Theme"),
-    "ui.language": N_("Language"), "ui.font_size": N_("Chat font size"),
-    "ui.send_key": N_("Send with"), "hub.endpoint": N_("Hub endpoint"),
-    "hub.token": N_("Access token"), "hub.proxy": N_("Proxy"),
-    "models.extra_dirs": N_("Extra model folders"),
-}
-# The minimum of these numbers means "automatic"; the spin box says so in words.
-SPECIAL_MINIMUM = {"sampling.seed": N_("Random"), "model.ctx_size": N_("Model default"),
-                   "model.n_gpu_layers": N_("All (auto)"), "model.threads": N_("Auto"),
-                   "sampling.top_k": N_("Off")}
-CHOICE_LABELS = {"system": N_("Follow system"), "light": N_("Light"), "dark": N_("Dark"),
-                 "enter": N_("Enter"), "ctrl+enter": N_("Ctrl+Enter")}
-STEPS = {"sampling.temperature": 0.1, "sampling.repeat_penalty": 0.05}
-PASSWORDS = frozenset({"hub.token"})
-MULTILINE = frozenset({"chat.system_prompt"})
+DEFAULT_STEP = 0.05
 
 
 class SettingField(QWidget):
@@ -85,14 +64,14 @@ class SettingField(QWidget):
                 combo.addItem(choice, choice)
             combo.currentIndexChanged.connect(self._on_editor_changed)
             return combo
-        if key in MULTILINE:
+        if setting.multiline:
             text = QPlainTextEdit()
             text.setTabChangesFocus(True)
             text.setFixedHeight(90)
             text.textChanged.connect(self._on_editor_changed)
             return text
         line = QLineEdit()
-        if key in PASSWORDS:
+        if setting.secret:
             line.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
         line.editingFinished.connect(self._on_editor_changed)
         return line
@@ -106,7 +85,7 @@ class SettingField(QWidget):
         else:
             box = QDoubleSpinBox()
             box.setDecimals(2)
-            box.setSingleStep(STEPS.get(setting.key, 0.05))
+            box.setSingleStep(setting.step or DEFAULT_STEP)
             box.setRange(setting.minimum or 0.0, setting.maximum or 1e9)
         box.setKeyboardTracking(False)
         box.setAccelerated(True)
@@ -147,15 +126,15 @@ class SettingField(QWidget):
             editor.blockSignals(False)
 
     def retranslate(self) -> None:
-        tr, key = self._i18n.tr, self.setting.key
-        self.editor.setToolTip(tr(self.setting.help))
-        self.editor.setAccessibleName(tr(LABELS.get(key, key)))
-        if isinstance(self.editor, (QSpinBox, QDoubleSpinBox)) and key in SPECIAL_MINIMUM:
-            self.editor.setSpecialValueText(tr(SPECIAL_MINIMUM[key]))
+        tr, setting = self._i18n.tr, self.setting
+        self.editor.setToolTip(tr(setting.help))
+        self.editor.setAccessibleName(tr(setting.label or setting.key))
+        if isinstance(self.editor, (QSpinBox, QDoubleSpinBox)) and setting.minimum_text:
+            self.editor.setSpecialValueText(tr(setting.minimum_text))
         if isinstance(self.editor, QComboBox):
             for index in range(self.editor.count()):
                 data = str(self.editor.itemData(index))
-                text = LANGUAGES.get(data) or tr(CHOICE_LABELS.get(data, data))
+                text = LANGUAGES.get(data) or tr(setting.choice_label(data))
                 self.editor.setItemText(index, text)
 
     @Slot()
@@ -183,6 +162,7 @@ class SettingsForm(QFormLayout):
     def retranslate(self) -> None:
         tr = self._i18n.tr
         for key, label in self.labels.items():
-            label.setText(tr(LABELS.get(key, key)))
-            label.setToolTip(tr(SETTINGS_BY_KEY[key].help))
+            setting = SETTINGS_BY_KEY[key]
+            label.setText(tr(setting.label or key))
+            label.setToolTip(tr(setting.help))
             self.fields[key].retranslate()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openchat_desktop.core.errors import SettingsError
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.settings import Settings
-from openchat_desktop.core.settings_schema import SETTINGS, defaults
+from openchat_desktop.core.settings_schema import SETTINGS, SETTINGS_BY_KEY, defaults
 
 
 def test_defaults_are_the_seed_programs() -> None:
@@ -78,3 +81,57 @@ def test_any_loaded_values_give_valid_settings(values: dict[str, object]) -> Non
     store._apply_loaded(values)
     for setting in SETTINGS:
         assert setting.validate(store.get(setting.key)) == store.get(setting.key)
+
+
+# -- one place for each fact ------------------------------------------------------------------
+def test_every_sampling_field_is_a_setting_with_its_default() -> None:
+    names = {f.name for f in fields(SamplingSettings)}
+    assert {f"sampling.{name}" for name in names} == {
+        key for key in SETTINGS_BY_KEY if key.startswith("sampling.")}
+    for field in fields(SamplingSettings):
+        assert field.default == SETTINGS_BY_KEY[f"sampling.{field.name}"].default, field.name
+    assert SamplingSettings() == SamplingSettings.from_dict(Settings().section("sampling"))
+
+
+def test_every_load_field_is_a_setting_with_its_default() -> None:
+    own = {"model_path", "n_batch"}  # chosen per load, and a fixed batch size: not settings
+    for field in fields(LoadSettings):
+        if field.name in own:
+            continue
+        assert field.default == SETTINGS_BY_KEY[f"model.{field.name}"].default, field.name
+    assert fields(LoadSettings)[0].default is MISSING
+
+
+def test_load_settings_are_built_from_model_values() -> None:
+    values = {**defaults(), "model.ctx_size": 2048, "model.kv_cache_type": "q8_0",
+              "model.grow_context": False, "model.path": "other.gguf", "sampling.seed": 1}
+    load = LoadSettings.from_values("m.gguf", values)
+    assert load == LoadSettings(Path("m.gguf"), ctx_size=2048, kv_cache_type="q8_0",
+                                grow_context=False)
+    assert LoadSettings.from_values(Path("m.gguf"), {"model.threads": 3}).threads == 3
+
+
+def test_unknown_sampling_keys_are_reported_not_dropped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        sampling = SamplingSettings.from_dict({"temperature": 0.3, "tempreature": 9, "x": 1})
+    assert sampling == SamplingSettings(temperature=0.3)
+    assert [r.getMessage() for r in caplog.records] == [
+        "unknown sampling setting: tempreature, x (ignored)"]
+    with pytest.raises(SettingsError, match="unknown sampling setting: tempreature"):
+        SamplingSettings.from_dict({"tempreature": 9}, strict=True)
+
+
+def test_every_setting_declares_what_a_form_needs() -> None:
+    for setting in SETTINGS:
+        assert setting.label and setting.help, setting.key
+        assert len(setting.choice_labels) in (0, len(setting.choices)), setting.key
+        if setting.minimum_text:
+            assert setting.kind in (int, float) and setting.minimum is not None, setting.key
+        if setting.step is not None:
+            assert setting.kind is float, setting.key
+        if setting.secret or setting.multiline:
+            assert setting.kind is str, setting.key
+    theme = SETTINGS_BY_KEY["ui.theme"]
+    assert theme.choice_label("system") == "Follow system" and theme.choice_label("x") == "x"
+    assert "Temperature" in SETTINGS_BY_KEY["sampling.temperature"].texts()

@@ -73,7 +73,7 @@ def parse_parameters(label: str) -> float:
 
 def catalog_path() -> Path:
     """Where the catalog file is: beside the package (checkout) or inside it (packaged)."""
-    package_root = Path(__file__).resolve().parent.parent
+    package_root = Path(__file__).resolve().parents[2]  # openchat_desktop/
     candidates = (package_root.parent / "resources" / CATALOG_FILE,
                   package_root / "resources" / CATALOG_FILE)
     return next((path for path in candidates if path.is_file()), candidates[0])

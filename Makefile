@@ -24,7 +24,7 @@ WHEEL_DIR := .wheels/$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d'
 STAMP := $(VENV)/.installed-$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
 JOBS := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 
-.PHONY: setup run test check lint bench clean
+.PHONY: setup run qt-preflight test check lint bench clean
 
 setup: $(STAMP)
 
@@ -40,8 +40,13 @@ $(STAMP): pyproject.toml Makefile
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: setup
+# The window's prerequisites are checked before the long set-up: a machine without a display
+# or without Qt's system libraries is told at once why, and the one command that installs them.
+run: qt-preflight setup
 	$(PY) -m openchat_desktop
+
+qt-preflight:
+	@$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m openchat_desktop.ui.qt_preflight
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
@@ -50,6 +55,7 @@ check: setup
 	$(VENV)/bin/ruff check openchat_desktop tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/zizmor --offline .github/workflows
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py

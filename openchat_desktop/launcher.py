@@ -30,6 +30,11 @@ def _add_gui_parser(subparsers: Any) -> None:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    from openchat_desktop.ui.qt_preflight import check_qt_can_start
+
+    # Before the first PySide6 import: a missing system library would otherwise fail that
+    # import (or abort inside Qt) without saying which package to install.
+    check_qt_can_start()
     from openchat_desktop.app import run_gui  # Qt loads only when the window is wanted
 
     return run_gui(smoke_test=getattr(args, "smoke_test", False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -14,6 +15,7 @@ from openchat_desktop.core import paths
 
 ROOT = Path(__file__).resolve().parents[2]
 ICONS = ROOT / "resources" / "icons"
+WORKFLOWS = ROOT / ".github" / "workflows"
 LINUX = ROOT / "packaging" / "linux"
 APP_ID = "io.github.openchat.OpenChat"
 
@@ -101,3 +103,34 @@ def test_release_workflow_builds_every_platform() -> None:
     text = (ROOT / ".github" / "workflows" / "release.yml").read_text()
     assert "packaging/build.py" in text or "make package" in text
     assert "-DGGML_NATIVE=OFF" in text
+
+
+def test_workflow_actions_are_pinned_to_commits() -> None:
+    for workflow in WORKFLOWS.glob("*.yml"):
+        for line in workflow.read_text(encoding="utf-8").splitlines():
+            if "uses:" in line:
+                # A tag can be moved to other code; a commit cannot. The comment names the tag.
+                assert re.search(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40}  # v\d", line), line
+
+
+def test_workflow_checkouts_keep_no_credentials() -> None:
+    yaml = pytest.importorskip("yaml")
+    for path in WORKFLOWS.glob("*.yml"):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert workflow["permissions"] == {}, f"{path.name}: no default token permissions"
+        for name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{path.name}: job {name} states its permissions"
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, f"{name}: {step}"
+
+
+def test_workflows_pass_zizmor() -> None:
+    # zizmor is a dev dependency: its absence is a broken set-up, not a reason to skip.
+    scripts = Path(sys.executable).parent
+    zizmor = shutil.which("zizmor", path=str(scripts)) or shutil.which("zizmor")
+    assert zizmor, "zizmor is missing: install the dev extras (`make setup`)"
+    result = subprocess.run([zizmor, "--offline", "--no-progress", "--color", "never",
+                             "--persona", "pedantic", str(WORKFLOWS)],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

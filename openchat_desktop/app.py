@@ -21,12 +21,14 @@ from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.settings import Settings
 from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
+from openchat_desktop.services.conversations import ConversationService
 from openchat_desktop.services.llm_worker import EngineFactory, LlmWorker, default_engine_factory
-from openchat_desktop.services.messages import MessageBus, install_excepthooks
+from openchat_desktop.services.notifications import NotificationBus, install_excepthooks
 from openchat_desktop.services.settings_bridge import SettingsBridge
 from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.i18n import Translator
 from openchat_desktop.ui.main_window import MainWindow
+from openchat_desktop.ui.qt_preflight import check_qt_can_start
 from openchat_desktop.ui.resumed_downloads import resume_unfinished_downloads
 from openchat_desktop.ui.single_instance import SingleInstance, server_name
 from openchat_desktop.ui.smoke import SmokeTest
@@ -52,13 +54,13 @@ def build_context(home: str | Path | None = None,
     purge_bin(store)
     worker = LlmWorker(engine_factory or default_engine_factory)
     # The session marks replies left "streaming" by a crash as interrupted.
-    session = ChatSession(store, worker, settings)
+    session = ChatSession(store, worker, settings, ConversationService(store))
     i18n = Translator(settings.get("ui.language"))
     # The language follows its setting from here, whoever changes it and whatever is open.
     settings.changed.connect(
         lambda key, value: i18n.set_language(str(value)) if key == "ui.language" else None)
     return AppContext(paths=paths, settings=settings, store=store, worker=worker,
-                      session=session, bus=MessageBus(), i18n=i18n)
+                      session=session, bus=NotificationBus(), i18n=i18n)
 
 
 def purge_bin(store: ConversationStore) -> None:
@@ -76,8 +78,9 @@ def report_startup_problems(ctx: AppContext) -> None:
     """Settings reset to defaults or a damaged database recovered: say so once."""
     for warning in ctx.settings.warnings:
         ctx.bus.show_warning(warning)
-    if ctx.store.recovery_notice:
-        ctx.bus.show_warning(ctx.store.recovery_notice)
+    notice = ctx.conversations.recovery_notice
+    if notice:
+        ctx.bus.show_warning(notice)
 
 
 def app_icon() -> QIcon:
@@ -108,6 +111,7 @@ def run_gui(smoke_test: bool = False, screenshot: str | None = None) -> int:
     With ``smoke_test`` the window asks the model one question through the composer and
     closes; any failure returns 1 with a one-line reason on stderr.
     """
+    check_qt_can_start()  # Qt would abort the process without a display or its libraries
     started = time.perf_counter()
     app = _application()
     paths = app_paths().ensure()

@@ -1,4 +1,9 @@
-"""Shared fixtures: every test runs against a private OPENCHAT_HOME, never a real profile."""
+"""Shared fixtures: every test runs against a private OPENCHAT_HOME, never a real profile.
+
+The fixtures any folder may ask for live once, in tests/fixtures/, registered here as plugins:
+the fake Hub and Hub clients (hub.py), the model manager's services and dialog
+(model_manager.py), whole apps with their windows (apps.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest_plugins = ["fixtures.hub", "fixtures.model_manager", "fixtures.apps"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""A scripted stand-in for ``core.engine.Engine``: no model file, no llama.cpp, exact timing.
+"""A scripted stand-in for ``core.llm.engine.Engine``: no model file, no llama.cpp, exact timing.
 
 ``LlmWorker(engine_factory=fake_engine_factory(tokens=[...], tokens_per_second=20))`` drives
 the real worker thread with replies whose length, speed and failures the test chooses.
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openchat_desktop.core.errors import ModelFileError
+from openchat_desktop.core.llm.backend import ChatBackend
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
@@ -128,7 +129,7 @@ class FakeEngineFactory:
         self.engines: list[FakeEngine] = []
         self.loads: list[LoadSettings] = []
 
-    def __call__(self, settings: LoadSettings) -> FakeEngine:
+    def __call__(self, settings: LoadSettings) -> ChatBackend:
         self.loads.append(settings)
         engine = FakeEngine(settings, self.options)
         self.engines.append(engine)

@@ -8,15 +8,19 @@ the session has moved on from and are dropped, so they can never land in the wro
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QObject, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError, StoreError
+from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.store.conversations import ConversationStore, Message
 from openchat_desktop.core.store.records import DEFAULT_TITLE
 from openchat_desktop.services import conversation_settings as conv_settings
-from openchat_desktop.services.conversation_context import ConversationContext
 from openchat_desktop.services.conversation_settings import SYSTEM_PROMPT_KEY
+from openchat_desktop.services.conversation_state import ConversationState
+from openchat_desktop.services.conversations import ConversationService
 from openchat_desktop.services.llm_worker import LlmWorker
 from openchat_desktop.services.reply_recorder import ReplyRecorder, StreamingReply
 from openchat_desktop.services.settings_bridge import SettingsBridge
@@ -24,14 +28,16 @@ from openchat_desktop.services.settings_bridge import SettingsBridge
 LAST_CONVERSATION_KEY = "chat.last_conversation"
 
 
-class ChatSession(ConversationContext):
-    """One open conversation and the reply being generated for it; the conversation's
-    settings and model come from ``ConversationContext``.
+class ChatSession(QObject):
+    """One open conversation and the reply being generated for it.
+
+    It holds a ``ConversationState`` (which conversation is open, its settings, its model) and
+    changes the conversation list through ``conversations``, a ``ConversationService`` whose
+    ``changed`` signal is the one "conversations changed" signal of the app.
 
     Signals:
         conversation_opened(int conv_id): another conversation is now the current one.
         path_changed(): the active path changed; the view reloads ``messages()``.
-        conversations_changed(): titles, order or counts of the conversation list changed.
         conversation_settings_changed(): the current conversation's own settings changed.
         reply_started(int message_id): a reply (already in the path, empty) starts streaming.
         reply_delta(int message_id, str text): more text of that reply.
@@ -45,17 +51,25 @@ class ChatSession(ConversationContext):
 
     conversation_opened = Signal(int)
     path_changed = Signal()
-    conversations_changed = Signal()
+    conversation_settings_changed = Signal()
     reply_started = Signal(int)
     reply_delta = Signal(int, str)
     reply_progress = Signal(int, int)
     reply_finished = Signal(int, object)
     reply_failed = Signal(int, str)
     busy_changed = Signal(bool)
+    notice = Signal(str)
 
     def __init__(self, store: ConversationStore, worker: LlmWorker, settings: SettingsBridge,
+                 conversations: ConversationService | None = None,
                  parent: QObject | None = None) -> None:
-        super().__init__(store, worker, settings, parent)
+        super().__init__(parent)
+        self._store, self._worker, self._settings = store, worker, settings
+        self.conversations = conversations or ConversationService(store, parent=self)
+        self._state = ConversationState(store, worker, settings, parent=self)
+        self._state.notice.connect(self.notice)
+        self._state.settings_changed.connect(self.conversation_settings_changed)
+        self.conversations.deleting.connect(self._on_conversations_deleting)
         self._announced: list[Message] | None = None  # the path being announced, just read
         self._recorder = ReplyRecorder(store, parent=self)
         self._recorder.save_failed.connect(self._on_recorder_save_failed)
@@ -69,17 +83,40 @@ class ChatSession(ConversationContext):
     def is_busy(self) -> bool:
         return self._recorder.reply is not None
 
+    @property
+    def current_id(self) -> int | None:
+        return self._state.current_id
+
+    # -- the open conversation's settings and model: see ConversationState ----------------
+    def conversation_sampling(self) -> SamplingSettings:
+        return self._state.sampling()
+
+    def conversation_load_settings(self) -> LoadSettings:
+        return self._state.load_settings()
+
+    def conversation_overrides(self) -> dict[str, Any]:
+        return self._state.overrides()
+
+    def set_conversation_setting(self, key: str, value: Any) -> None:
+        self._state.set_override(key, value)
+
+    def reset_conversation_settings(self) -> None:
+        self._state.reset_overrides()
+
+    def ensure_model_loaded(self) -> bool:
+        return self._state.ensure_model_loaded()
+
     # -- conversations ---------------------------------------------------------------------
     def open(self, conv_id: int) -> None:
         """Make ``conv_id`` current; a reply streaming elsewhere is stopped and saved."""
         self._store.get_conversation(conv_id)
-        if conv_id != self._conv_id:
+        if conv_id != self._state.current_id:
             self._abandon_reply()
-        self._conv_id = conv_id
+        self._state.current_id = conv_id
         self._store.set_state(LAST_CONVERSATION_KEY, conv_id)
         self.conversation_opened.emit(conv_id)
         self.path_changed.emit()
-        if self._requested_load is not None:
+        if self._state.model_requested:
             self.ensure_model_loaded()
 
     def open_last(self) -> int | None:
@@ -94,30 +131,49 @@ class ChatSession(ConversationContext):
     def new_conversation(self) -> int:
         """Create and open an empty conversation; it keeps today's default system prompt."""
         prompt = self._settings.get(SYSTEM_PROMPT_KEY)
-        conv_id = self._store.create_conversation(
-            settings={SYSTEM_PROMPT_KEY: prompt} if prompt else {})
-        self.conversations_changed.emit()
+        conv_id = self.conversations.create({SYSTEM_PROMPT_KEY: prompt} if prompt else {})
         self.open(conv_id)
         return conv_id
 
     def delete_conversation(self, conv_id: int) -> None:
-        """Move a conversation to the bin, stopping its reply first."""
+        """Move a conversation to the bin (``conversations.delete``), stopping its reply."""
+        self.conversations.delete(conv_id)
+
+    @Slot(int)
+    def _on_conversations_deleting(self, conv_id: int) -> None:
         if self._recorder.reply and self._recorder.reply.conversation_id == conv_id:
             self._abandon_reply()
-        self._store.delete(conv_id)
-        if conv_id == self._conv_id:
-            self._conv_id = None
+        if conv_id == self._state.current_id:
+            self._state.current_id = None
             self.path_changed.emit()
-        self.conversations_changed.emit()
 
     # -- messages --------------------------------------------------------------------------
     def messages(self) -> list[Message]:
         """The active path of the current conversation, first to last."""
-        if self._conv_id is None:
+        conv_id = self._state.current_id
+        if conv_id is None:
             return []
         if self._announced is not None:
             return list(self._announced)
-        return self._store.active_path(self._conv_id)
+        return self._store.active_path(conv_id)
+
+    def message(self, message_id: int) -> Message | None:
+        """A message of the open conversation as stored now; None when it is not there."""
+        try:
+            return self._message(message_id)
+        except StoreError:
+            return None
+
+    def versions(self, message_id: int) -> list[Message]:
+        """Every version of a message of the open conversation (same parent), oldest first."""
+        return self._store.siblings(self._message(message_id).id)
+
+    def _message(self, message_id: int) -> Message:
+        """A message of the current conversation, whichever version is shown."""
+        found = next((m for m in self._store.siblings(message_id) if m.id == message_id), None)
+        if found is None or found.conversation_id != self._state.current_id:
+            raise StoreError("That message is not in the open conversation.")
+        return found
 
     def _announce_path(self, path: list[Message]) -> None:
         """Emit path_changed; listeners asking for ``messages()`` meanwhile get ``path``,
@@ -133,7 +189,8 @@ class ChatSession(ConversationContext):
         if not text.strip():
             return
         self._abandon_reply()
-        conv_id = self._conv_id if self._conv_id is not None else self.new_conversation()
+        current = self._state.current_id
+        conv_id = current if current is not None else self.new_conversation()
         path = self._store.active_path(conv_id)
         user = self._store.add_message(conv_id, path[-1].id if path else None, "user", text)
         if not any(m.role == "user" for m in path):
@@ -149,7 +206,7 @@ class ChatSession(ConversationContext):
     def regenerate(self, message_id: int | None = None) -> None:
         """Answer again: a new version beside ``message_id`` (default: the last reply).
         Given a user message, a new reply to it. Old versions are kept."""
-        conv_id = self._require_conversation()
+        conv_id = self._state.require_current()
         path = self._store.active_path(conv_id)
         target = self._message(message_id) if message_id is not None else (
             path[-1] if path else None)
@@ -163,7 +220,7 @@ class ChatSession(ConversationContext):
 
     def edit_and_resend(self, user_message_id: int, new_text: str) -> None:
         """Put ``new_text`` beside a user message as a new branch and answer it."""
-        conv_id = self._require_conversation()
+        conv_id = self._state.require_current()
         if not new_text.strip():
             return
         original = self._message(user_message_id)
@@ -186,7 +243,7 @@ class ChatSession(ConversationContext):
         self._abandon_reply()
         self._store.delete_message(message_id)
         self.path_changed.emit()
-        self.conversations_changed.emit()
+        self.conversations.notify_changed()
 
     def flush(self) -> None:
         """Write the streamed text now (the app calls it before quitting)."""
@@ -202,10 +259,10 @@ class ChatSession(ConversationContext):
                                               status="streaming")
         path = self._store.active_path(conv_id)
         self._announce_path(path)
-        self.conversations_changed.emit()
-        values = self._values(conv_id)
+        self.conversations.notify_changed()
+        values = self._state.values(conv_id)
         try:
-            self._request_model(conv_settings.load_settings_from(values))
+            self._state.request_model(conv_settings.load_settings_from(values))
         except OpenChatError as exc:
             self._fail_at_once(placeholder.id, str(exc))
             return
@@ -213,7 +270,8 @@ class ChatSession(ConversationContext):
                                                values[SYSTEM_PROMPT_KEY])
         version = len(self._store.siblings(placeholder.id))
         gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values, version))
-        self._recorder.start(StreamingReply(gen_id, placeholder.id, conv_id, self._model_name()))
+        self._recorder.start(StreamingReply(gen_id, placeholder.id, conv_id,
+                                            self._state.model_name()))
         self.reply_started.emit(placeholder.id)
         self.busy_changed.emit(True)
 
@@ -243,7 +301,7 @@ class ChatSession(ConversationContext):
         if not self._recorder.owns(gen_id):
             return
         reply = self._recorder.finish("complete", {**stats.to_dict(),
-                                                   "model": self._model_name()})
+                                                   "model": self._state.model_name()})
         if stats.trimmed_messages:
             self.notice.emit(f"{stats.trimmed_messages} oldest messages no longer fit in the "
                              "context and were left out")
@@ -255,8 +313,8 @@ class ChatSession(ConversationContext):
     def _on_worker_failed(self, gen_id: int, message: str) -> None:
         if not self._recorder.owns(gen_id):
             return
-        if self._worker.status is None and self._load_error:
-            message = f"The model could not be loaded: {self._load_error}"
+        if self._worker.status is None and self._state.load_error:
+            message = f"The model could not be loaded: {self._state.load_error}"
         reply = self._recorder.finish("error", {"error": message})
         if reply is not None:
             self.reply_failed.emit(reply.message_id, message)

@@ -24,7 +24,7 @@ from openchat_desktop.core.models.partial import discard_partial
 from openchat_desktop.core.models.partial import resume_pending as pending_downloads
 from openchat_desktop.services.download_jobs import HeldJob
 from openchat_desktop.services.hub_access import HubClients
-from openchat_desktop.services.messages import MessageBus
+from openchat_desktop.services.notifications import NotificationBus
 from openchat_desktop.services.settings_bridge import SettingsBridge
 
 REFRESH_MS = 500
@@ -73,7 +73,7 @@ class DownloadService(QObject):
     _state_posted = Signal(int, str, str)  # worker threads -> GUI thread, always queued
 
     def __init__(self, settings: SettingsBridge, parent: QObject | None = None, *,
-                 bus: MessageBus | None = None, hub_clients: HubClients | None = None,
+                 bus: NotificationBus | None = None, hub_clients: HubClients | None = None,
                  max_parallel: int = 1, refresh_ms: int = REFRESH_MS,
                  retry: RetryPolicy | None = None) -> None:
         super().__init__(parent)

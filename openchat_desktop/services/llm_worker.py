@@ -11,27 +11,26 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError
+from openchat_desktop.core.llm.backend import BackendFactory, ChatBackend, ReplyStream
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
 
 log = logging.getLogger(__name__)
-EngineFactory = Callable[[LoadSettings], Any]
+EngineFactory = BackendFactory
 # Deltas closer together than this travel as one signal. The chat view repaints every 40 ms,
 # so a signal per token (100+/s) would only cost the GUI thread CPU, which on a small machine
 # is taken from the model's own threads. The first token of a reply always goes out at once.
 DELTA_INTERVAL_S = 0.03
 
 
-def default_engine_factory(settings: LoadSettings) -> Any:
+def default_engine_factory(settings: LoadSettings) -> ChatBackend:
     # Imported here, on the worker thread, so llama_cpp stays off the start-up path.
     from openchat_desktop.core.llm.engine import Engine
 
@@ -64,7 +63,7 @@ class _EngineHost(QObject):
     def __init__(self, factory: EngineFactory) -> None:
         super().__init__()
         self._factory = factory
-        self._engine: Any = None
+        self._engine: ChatBackend | None = None
 
     @Slot(object)
     def load(self, settings: LoadSettings) -> None:
@@ -108,7 +107,7 @@ class _EngineHost(QObject):
             self.finished.emit(gen_id, stats)
         self.context_used.emit(int(self._engine.cached_tokens), int(self._engine.n_ctx))
 
-    def _stream_deltas(self, gen_id: int, generation: Any) -> None:
+    def _stream_deltas(self, gen_id: int, generation: ReplyStream) -> None:
         """Emit ``token(gen_id, text, tokens so far)``, joining deltas that come in quick
         succession; whatever is pending goes out before this returns or raises."""
         pending: list[str] = []

@@ -28,7 +28,7 @@ from openchat_desktop.core.models.library import (
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.services.hub_access import HubClients
 from openchat_desktop.services.machine import MachineMemory, catalog_rows, probe_memory
-from openchat_desktop.services.messages import one_line_reason
+from openchat_desktop.services.notifications import one_line_reason
 from openchat_desktop.services.settings_bridge import SettingsBridge
 from openchat_desktop.services.tasks import run_in_background
 

@@ -3,7 +3,7 @@
 Modelled on Anki's ``taskman.run_in_background``: the task runs on a ``QThreadPool``; its
 result or exception comes back to the thread that started it through one queued signal, so
 ``on_done`` and ``on_error`` may touch widgets. Failures without an ``on_error`` go to one
-error path: the manager's message bus, or ``sys.excepthook`` (which ``install_excepthooks``
+error path: the manager's notification bus, or ``sys.excepthook`` (which ``install_excepthooks``
 routes to the bus) for the plain function.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
-from openchat_desktop.services.messages import MessageBus
+from openchat_desktop.services.notifications import NotificationBus
 
 T = TypeVar("T")
 ErrorHandler = Callable[[BaseException], None]
@@ -89,7 +89,7 @@ class TaskManager(QObject):
 
     pending_changed = Signal(int)
 
-    def __init__(self, bus: MessageBus | None = None, max_threads: int = 2,
+    def __init__(self, bus: NotificationBus | None = None, max_threads: int = 2,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._bus = bus

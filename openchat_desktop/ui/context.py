@@ -15,8 +15,9 @@ from openchat_desktop.core.errors import StoreError
 from openchat_desktop.core.paths import AppPaths
 from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
+from openchat_desktop.services.conversations import ConversationService
 from openchat_desktop.services.llm_worker import LlmWorker
-from openchat_desktop.services.messages import MessageBus
+from openchat_desktop.services.notifications import NotificationBus
 from openchat_desktop.services.settings_bridge import SettingsBridge
 from openchat_desktop.ui.i18n import Translator
 
@@ -39,19 +40,28 @@ class ModelServices:
 
 @dataclass
 class AppContext:
-    """Settings, conversations, the model worker and the chat session of one running app."""
+    """Settings, conversations, the model worker and the chat session of one running app.
+
+    Widgets read and change conversations through ``conversations`` (the session's
+    ``ConversationService``), never through ``store``, which is here to be closed last.
+    """
 
     paths: AppPaths
     settings: SettingsBridge
     store: ConversationStore
     worker: LlmWorker
     session: ChatSession
-    bus: MessageBus
+    bus: NotificationBus
     i18n: Translator
     closed: bool = False
     _model_services: ModelServices | None = field(default=None, repr=False)
     _services_watchers: list[Callable[[ModelServices], None]] = field(
         default_factory=list, repr=False)
+
+    @property
+    def conversations(self) -> ConversationService:
+        """The one way to list and change conversations; ``changed`` follows every change."""
+        return self.session.conversations
 
     @property
     def has_model_services(self) -> bool:

@@ -1,7 +1,8 @@
 """The sidebar: search, the conversation list, and undo for a deletion.
 
 Rename with F2 (or the context menu), delete with the Delete key; a deletion can be undone for
-``UNDO_SECONDS`` from the bar that appears under the list (``store.restore`` brings it back).
+``UNDO_SECONDS`` from the bar that appears under the list. Every change goes through the
+``ConversationService`` (``ctx.conversations``); the list reloads on its ``changed`` signal.
 """
 
 from __future__ import annotations
@@ -45,12 +46,10 @@ class ConversationList(QWidget):
     Signals:
         hit_activated(int conv_id, int message_id): a search hit was opened (0: a title hit).
         export_requested(int conv_id, str kind): "markdown" or "json" from the context menu.
-        changed(): a title or pin changed here (the window refreshes its header).
     """
 
     hit_activated = Signal(int, int)
     export_requested = Signal(int, str)
-    changed = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,7 +99,7 @@ class ConversationList(QWidget):
 
     def _connect(self) -> None:
         session = self._ctx.session
-        session.conversations_changed.connect(self.refresh)
+        self._ctx.conversations.changed.connect(self.refresh)
         session.conversation_opened.connect(self._on_session_conversation_opened)
         self.new_button.clicked.connect(self._on_new_button_clicked)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -121,8 +120,8 @@ class ConversationList(QWidget):
         return self.view.model() is self.hits
 
     def refresh(self) -> None:
-        """Reload the list from the store, keeping the open conversation selected."""
-        self.model.set_conversations(self._ctx.store.list_conversations())
+        """Reload the list, keeping the open conversation selected."""
+        self.model.set_conversations(self._ctx.conversations.list_conversations())
         self._select_current()
 
     def focus_search(self) -> None:
@@ -136,15 +135,13 @@ class ConversationList(QWidget):
             self.view.edit(self.model.index(row))
 
     def set_pinned(self, conv_id: int, pinned: bool) -> None:
-        self._ctx.store.set_pinned(conv_id, pinned)
-        self.refresh()
-        self.changed.emit()
+        self._ctx.conversations.set_pinned(conv_id, pinned)
 
     def delete(self, conv_id: int) -> None:
         """Move a conversation to the bin and offer to undo it."""
-        title = self._ctx.store.get_conversation(conv_id).title
+        title = self._ctx.conversations.get(conv_id).title
         was_open = conv_id == self._ctx.session.current_id
-        self._ctx.session.delete_conversation(conv_id)
+        self._ctx.conversations.delete(conv_id)
         self._deleted = (conv_id, title)
         self._show_undo(title)
         if was_open:
@@ -157,10 +154,8 @@ class ConversationList(QWidget):
         self._deleted = None
         self.undo_bar.hide()
         self._undo_timer.stop()
-        self._ctx.store.restore(conv_id)
-        self.refresh()
+        self._ctx.conversations.restore(conv_id)
         self._ctx.session.open(conv_id)
-        self.changed.emit()
 
     def retranslate(self) -> None:
         tr = self._ctx.i18n.tr
@@ -189,7 +184,7 @@ class ConversationList(QWidget):
             self._syncing = False
 
     def _open_another(self) -> None:
-        remaining = self._ctx.store.list_conversations()
+        remaining = self._ctx.conversations.list_conversations()
         if remaining:
             self._ctx.session.open(remaining[0].id)
         else:
@@ -231,7 +226,7 @@ class ConversationList(QWidget):
             self.view.selectionModel().currentChanged.connect(self._on_view_current_changed)
             self._select_current()
             return
-        self.hits.set_hits(self._ctx.store.search(query, SEARCH_LIMIT))
+        self.hits.set_hits(self._ctx.conversations.search(query, SEARCH_LIMIT))
         if not self.searching:
             self.view.setModel(self.hits)
 
@@ -281,11 +276,10 @@ class ConversationList(QWidget):
     @Slot(int, str)
     def _on_model_rename_requested(self, conv_id: int, title: str) -> None:
         try:
-            self._ctx.store.rename(conv_id, title)
+            self._ctx.conversations.rename(conv_id, title)
         except OpenChatError as exc:
             self._ctx.bus.show_error(str(exc))
-        self.refresh()
-        self.changed.emit()
+            self.refresh()  # the edited title goes back to the stored one
 
     @Slot()
     def _on_delete_action_triggered(self) -> None:

@@ -17,11 +17,11 @@ FILTERS = {"markdown": ("Markdown (*.md)", ".md"), "json": ("JSON (*.json)", ".j
 def export_conversation(parent: QWidget, ctx: AppContext, conv_id: int, kind: str) -> Path | None:
     """Ask where to save, then write the conversation; returns the file, or None if cancelled.
 
-    Raises OpenChatError (the store) or OSError (the disk) for the caller to show.
+    Raises OpenChatError (the conversation) or OSError (the disk) for the caller to show.
     """
     tr = ctx.i18n.tr
     file_filter, suffix = FILTERS[kind]
-    title = ctx.store.get_conversation(conv_id).title
+    title = ctx.conversations.get(conv_id).title
     suggested = Path.home() / (safe_file_stem(title) + suffix)
     chosen, _filter = QFileDialog.getSaveFileName(parent, tr("Export conversation"),
                                                   str(suggested), file_filter)
@@ -31,9 +31,10 @@ def export_conversation(parent: QWidget, ctx: AppContext, conv_id: int, kind: st
     if not path.suffix:
         path = path.with_suffix(suffix)
     if kind == "markdown":
-        text = ctx.store.export_markdown(conv_id)
+        text = ctx.conversations.export_markdown(conv_id)
     else:
-        text = json.dumps(ctx.store.export_json(conv_id), ensure_ascii=False, indent=2)
+        text = json.dumps(ctx.conversations.export_json(conv_id), ensure_ascii=False,
+                          indent=2)
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -55,4 +56,4 @@ def import_conversation(parent: QWidget, ctx: AppContext) -> int | None:
             reason=exc)) from None
     if not isinstance(data, dict):
         raise OpenChatError(tr("This file is not an exported conversation."))
-    return ctx.store.import_json(data)
+    return ctx.conversations.import_json(data)

@@ -1,8 +1,9 @@
 """The main window: conversations on the left, the chat in the middle, its settings on the
 right, and the model's state in the status bar.
 
-The window owns no logic of its own: commands go to the ``ChatSession`` and the store, and
-every message for the user arrives through the ``MessageBus``.
+The window owns no logic of its own: commands go to the ``ChatSession`` and the
+``ConversationService``, and every notification for the user arrives through the
+``NotificationBus``.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class MainWindow(QMainWindow):
         ctx.session.notice.connect(self.status.show_message)
         ctx.session.busy_changed.connect(self._on_session_busy_changed)
         ctx.session.conversation_opened.connect(self._on_conversation_changed)
-        ctx.session.conversations_changed.connect(self._on_conversation_changed)
+        ctx.conversations.changed.connect(self._on_conversation_changed)
         ctx.session.path_changed.connect(self._on_conversation_changed)
         ctx.worker.load_failed.connect(self._on_worker_load_failed)
         ctx.worker.loaded.connect(self._on_worker_loaded)
@@ -125,7 +126,6 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(self.commands.stop)
         self.conversations.hit_activated.connect(self.commands.open_hit)
         self.conversations.export_requested.connect(self.commands.export)
-        self.conversations.changed.connect(self._on_conversation_changed)
         self.panel_button.toggled.connect(self.menu_actions["toggle_settings_panel"].setChecked)
         self.menu_actions["toggle_settings_panel"].toggled.connect(self._on_settings_panel_toggled)
         self.menu_actions["toggle_sidebar"].toggled.connect(self.conversations.setVisible)
@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         session = self.ctx.session
         try:
             if session.open_last() is None:
-                rows = self.ctx.store.list_conversations()
+                rows = self.ctx.conversations.list_conversations()
                 session.open(rows[0].id) if rows else session.new_conversation()
             if load_model and not session.ensure_model_loaded():
                 self.status.show_no_model()
@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         """Window size, splitter and panels as they were when the app last closed."""
-        state = self.ctx.store.get_state(STATE_KEY, {})
+        state = self.ctx.conversations.saved_state(STATE_KEY, {})
         if not isinstance(state, dict):
             return
         if isinstance(state.get("geometry"), str):
@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
             "sidebar": self.menu_actions["toggle_sidebar"].isChecked(),
         }
         try:
-            self.ctx.store.set_state(STATE_KEY, state)
+            self.ctx.conversations.save_state(STATE_KEY, state)
         except OpenChatError as exc:
             log.warning("window state not saved: %s", exc)
 
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         title = ""
         if conv_id is not None:
             try:
-                title = self.ctx.store.get_conversation(conv_id).title
+                title = self.ctx.conversations.get(conv_id).title
             except OpenChatError:
                 title = ""
         self.title_label.setText(title)

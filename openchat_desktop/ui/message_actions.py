@@ -52,7 +52,7 @@ class MessageActions(QObject):
             self._ctx.bus.show_error(str(exc))
 
     def _switch_version(self, message_id: int, step: int) -> None:
-        versions = self._ctx.store.siblings(message_id)
+        versions = self._ctx.session.versions(message_id)
         index = next(i for i, m in enumerate(versions) if m.id == message_id) + step
         if 0 <= index < len(versions):
             self._ctx.session.select_version(versions[index].id)

@@ -23,7 +23,7 @@ from openchat_desktop.core.models.catalog import CatalogEntry, load_catalog
 from openchat_desktop.core.models.library import InstalledModel, download_target, list_installed
 from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
-from openchat_desktop.services.messages import one_line_reason
+from openchat_desktop.services.notifications import one_line_reason
 from openchat_desktop.services.tasks import run_in_background
 from openchat_desktop.ui.context import AppContext
 

@@ -1,35 +1,68 @@
 """What the window's menu commands and shortcuts do.
 
 Kept apart from the window's layout so each command is a short method, easy to find from its
-action name: action ``new_chat`` runs ``new_chat()``.
+action name: action ``new_chat`` runs ``new_chat()``. The commands see the window through the
+``CommandWindow`` protocol (the parts they act on), so this module never imports the window's
+and the two do not import each other.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from openchat_desktop import __version__
 from openchat_desktop.core.errors import OpenChatError
+from openchat_desktop.ui.actions import Actions
+from openchat_desktop.ui.chat_view import ChatView
+from openchat_desktop.ui.composer import Composer
+from openchat_desktop.ui.context import AppContext
+from openchat_desktop.ui.conversation_list import ConversationList
 from openchat_desktop.ui.file_actions import export_conversation, import_conversation
 from openchat_desktop.ui.settings_dialog import SettingsDialog
-
-if TYPE_CHECKING:
-    from openchat_desktop.ui.main_window import MainWindow
+from openchat_desktop.ui.settings_panel import SettingsPanel
 
 COMMANDS = ("new_chat", "import_json", "export_markdown", "export_json", "settings", "quit",
             "search", "focus_composer", "regenerate", "stop", "copy_last", "model_manager", "about",
             "open_logs")
 
 
+class CommandWindow(Protocol):
+    """The parts of the main window its commands act on (``MainWindow`` has them all)."""
+
+    @property
+    def ctx(self) -> AppContext: ...
+
+    @property
+    def menu_actions(self) -> Actions: ...
+
+    @property
+    def chat_view(self) -> ChatView: ...
+
+    @property
+    def composer(self) -> Composer: ...
+
+    @property
+    def conversations(self) -> ConversationList: ...
+
+    @property
+    def settings_panel(self) -> SettingsPanel: ...
+
+    def window(self) -> QWidget:
+        """The top-level widget: the parent of the dialogs the commands open."""
+        ...
+
+    def close(self) -> bool: ...
+
+
 class WindowCommands(QObject):
     """The slots behind the window's actions. Signals: none."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: CommandWindow) -> None:
+        super().__init__(window.window())
         self._window = window
         self._ctx = window.ctx
         self.settings_dialog: SettingsDialog | None = None
@@ -97,7 +130,7 @@ class WindowCommands(QObject):
     @Slot(int, str)
     def export(self, conv_id: int, kind: str) -> None:
         try:
-            path = export_conversation(self._window, self._ctx, conv_id, kind)
+            path = export_conversation(self._window.window(), self._ctx, conv_id, kind)
         except (OpenChatError, OSError) as exc:
             self._ctx.bus.show_error(self._ctx.i18n.tr("The conversation could not be "
                                                        "exported."), str(exc))
@@ -119,12 +152,11 @@ class WindowCommands(QObject):
     def import_json(self) -> None:
         tr = self._ctx.i18n.tr
         try:
-            conv_id = import_conversation(self._window, self._ctx)
+            conv_id = import_conversation(self._window.window(), self._ctx)
         except (OpenChatError, OSError) as exc:
             self._ctx.bus.show_error(tr("The conversation could not be imported."), str(exc))
             return
         if conv_id is not None:
-            self._window.conversations.refresh()
             self._ctx.session.open(conv_id)
             self._ctx.bus.show_info(tr("Conversation imported"))
 
@@ -134,7 +166,7 @@ class WindowCommands(QObject):
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             return self.settings_dialog
-        dialog = SettingsDialog(self._ctx, self._window)
+        dialog = SettingsDialog(self._ctx, self._window.window())
         dialog.finished.connect(self._on_settings_dialog_finished)
         self.settings_dialog = dialog
         dialog.open()
@@ -152,7 +184,8 @@ class WindowCommands(QObject):
         from openchat_desktop.ui.model_manager.dialog import open_model_manager
 
         picker = self._window.settings_panel.model_picker
-        return open_model_manager(self._ctx.model_services(), self._window, picker.choose)
+        return open_model_manager(self._ctx.model_services(), self._window.window(),
+                                  picker.choose)
 
     @Slot()
     def quit(self) -> None:
@@ -163,7 +196,7 @@ class WindowCommands(QObject):
         tr = self._ctx.i18n.tr
         box = QMessageBox(QMessageBox.Icon.Information, tr("About OpenChat"),
                           tr("OpenChat Desktop {version}").format(version=__version__),
-                          QMessageBox.StandardButton.Close, self._window)
+                          QMessageBox.StandardButton.Close, self._window.window())
         box.setInformativeText(tr("Chat with language models that run entirely on your own "
                                   "computer. Nothing you write leaves it."))
         box.button(QMessageBox.StandardButton.Close).setText(tr("Close"))

@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 from fakehub import FILE, GATED, REPO, FakeHub, make_gguf
 
-from openchat_desktop.cli.models import add_models_parser, run_models
+from openchat_desktop.cli.models import add_parser, run_models
 from openchat_desktop.cli.pull import ProgressBar
 from openchat_desktop.core.models.download_types import DownloadProgress, DownloadState
 from openchat_desktop.core.models.partial import part_path
 
+# Never the real Hugging Face cache or token.
+pytestmark = pytest.mark.usefixtures("empty_hf_cache")
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser()
-    add_models_parser(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command"))
     code = run_models(parser.parse_args(["models", *argv]))
     out, err = capsys.readouterr()
     return code, out, err
@@ -71,6 +74,7 @@ def test_pull_with_several_candidates_lists_them(
                                         "b.Q8_0.gguf")
 
 
+@pytest.mark.usefixtures("gated_repo")
 @pytest.mark.parametrize(("argv", "expected"), [
     (("pull", f"{GATED}:secret.Q4_K_M.gguf"), "gated or private"),
     (("pull", f"{REPO}:missing.gguf"), f"Not found on the Hub: {REPO}/missing.gguf"),

@@ -1,4 +1,5 @@
-"""Shared pieces of the reliability suite: a running app, model settings, bad model files."""
+"""Shared pieces of the reliability suite: sending a message whatever the outcome, and bad model
+files. The app itself (``App``, ``make_real_app``) lives in fixtures/apps.py."""
 
 from __future__ import annotations
 
@@ -6,51 +7,15 @@ import os
 import random
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import gguf_factory as gf
+from fixtures.apps import App
 from gguf_rewrite import read_layout
-from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
-from openchat_desktop.ui.context import AppContext
-from openchat_desktop.ui.main_window import MainWindow
 
-# One thread: the CI machine has two cores, and llama.cpp's spinning threads slow to a crawl
-# when they outnumber the free cores.
-FAST_SETTINGS = {"model.ctx_size": 1024, "model.threads": 1, "sampling.temperature": 0.2,
-                 "sampling.repeat_penalty": 1.1, "sampling.seed": 42,
-                 "sampling.max_tokens": 8}
-
-
-@dataclass
-class RealApp:
-    ctx: AppContext
-    window: MainWindow
-
-    def close(self) -> None:
-        if not self.ctx.closed:
-            self.window.close()
-            self.window.deleteLater()
-            QCoreApplication.processEvents()
-            self.ctx.close()
-
-    def texts(self) -> list[str]:
-        return [w.body.toPlainText().strip() for w in self.window.chat_view.message_widgets]
-
-    def use_model(self, path: Path | str, **settings: object) -> None:
-        """Open a new conversation talking to ``path`` with quick settings."""
-        session = self.ctx.session
-        if session.current_id is None:
-            session.new_conversation()
-        for key, value in {**FAST_SETTINGS, **settings}.items():
-            session.set_conversation_setting(key, value)
-        session.set_conversation_setting(MODEL_PATH_KEY, str(path))
-
-
-def send(qtbot: QtBot, app: RealApp, text: str, timeout: int = 120_000) -> None:
+def send(qtbot: QtBot, app: App, text: str, timeout: int = 120_000) -> None:
     """Type into the composer and press Send; wait until the reply ends (either way)."""
     session = app.ctx.session
     app.window.composer.set_text(text)

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from fakes import fake_engine_factory
+from fixtures.apps import App
 from pytestqt.qtbot import QtBot
-from reliability_helpers import RealApp
 
 from openchat_desktop.app import build_context, report_startup_problems
 from openchat_desktop.core.settings import Settings
@@ -140,7 +140,7 @@ def _truncated_half(database: Path) -> None:
                          ids=["random_bytes", "truncated_half"])
 def test_damaged_database_is_set_aside_and_the_user_told(
         damage: Callable[[Path], None], openchat_home: Path,
-        make_real_app: Callable[..., RealApp], qtbot: QtBot) -> None:
+        make_real_app: Callable[..., App], qtbot: QtBot) -> None:
     database = _real_database(openchat_home)
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
@@ -170,7 +170,7 @@ BAD_SETTINGS = {
 
 @pytest.mark.parametrize("name", list(BAD_SETTINGS))
 def test_damaged_settings_file_gives_defaults_a_warning_and_a_backup(
-        name: str, openchat_home: Path, make_real_app: Callable[..., RealApp]) -> None:
+        name: str, openchat_home: Path, make_real_app: Callable[..., App]) -> None:
     from openchat_desktop.core.paths import app_paths
 
     settings_file = app_paths(openchat_home).ensure().settings_file
@@ -193,8 +193,8 @@ def test_damaged_settings_file_gives_defaults_a_warning_and_a_backup(
         assert app.ctx.settings.get("sampling.max_tokens") == 64
 
 
-def _slow_app(make_real_app: Callable[..., RealApp], home: Path, qtbot: QtBot,
-              **options: Any) -> RealApp:
+def _slow_app(make_real_app: Callable[..., App], home: Path, qtbot: QtBot,
+              **options: Any) -> App:
     model = home / "fake-model.gguf"
     model.parent.mkdir(parents=True, exist_ok=True)
     model.write_bytes(b"GGUF")
@@ -208,7 +208,7 @@ def _slow_app(make_real_app: Callable[..., RealApp], home: Path, qtbot: QtBot,
 SLOW = {"tokens": [f" word{i}" for i in range(2000)], "tokens_per_second": 50}
 
 
-def _stream_a_little(app: RealApp, qtbot: QtBot, text: str) -> int:
+def _stream_a_little(app: App, qtbot: QtBot, text: str) -> int:
     deltas: list[str] = []
     app.ctx.session.reply_delta.connect(lambda _id, delta: deltas.append(delta))
     app.window.composer.set_text(text)
@@ -218,7 +218,7 @@ def _stream_a_little(app: RealApp, qtbot: QtBot, text: str) -> int:
 
 
 def test_deleting_the_generating_conversation_writes_nowhere_else(
-        make_real_app: Callable[..., RealApp], openchat_home: Path, qtbot: QtBot) -> None:
+        make_real_app: Callable[..., App], openchat_home: Path, qtbot: QtBot) -> None:
     app = _slow_app(make_real_app, openchat_home, qtbot, **SLOW)
     session, store = app.ctx.session, app.ctx.store
     other = session.current_id or 0
@@ -240,7 +240,7 @@ def test_deleting_the_generating_conversation_writes_nowhere_else(
 
 
 def test_switching_conversation_mid_reply_saves_it_and_writes_nowhere_else(
-        make_real_app: Callable[..., RealApp], openchat_home: Path, qtbot: QtBot) -> None:
+        make_real_app: Callable[..., App], openchat_home: Path, qtbot: QtBot) -> None:
     app = _slow_app(make_real_app, openchat_home, qtbot, **SLOW)
     session, store = app.ctx.session, app.ctx.store
     other = session.current_id or 0
@@ -259,7 +259,7 @@ def test_switching_conversation_mid_reply_saves_it_and_writes_nowhere_else(
 
 
 def test_quitting_mid_reply_saves_it_and_stops_the_thread(
-        make_real_app: Callable[..., RealApp], openchat_home: Path, qtbot: QtBot) -> None:
+        make_real_app: Callable[..., App], openchat_home: Path, qtbot: QtBot) -> None:
     app = _slow_app(make_real_app, openchat_home, qtbot, **SLOW)
     conv_id = app.ctx.session.current_id or 0
     reply_id = _stream_a_little(app, qtbot, "quit while you answer")

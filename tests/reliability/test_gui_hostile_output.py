@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from fakes import fake_engine_factory
+from fixtures.apps import App
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
-from reliability_helpers import RealApp, send
+from reliability_helpers import send
 
 
 class Listener:
@@ -73,9 +74,9 @@ def resource_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def fake_app(make_real_app: Callable[..., RealApp], openchat_home: Path,
-             qtbot: QtBot) -> Callable[..., RealApp]:
-    def make(**options: Any) -> RealApp:
+def fake_app(make_real_app: Callable[..., App], openchat_home: Path,
+             qtbot: QtBot) -> Callable[..., App]:
+    def make(**options: Any) -> App:
         model = openchat_home / "fake-model.gguf"
         model.parent.mkdir(parents=True, exist_ok=True)
         model.write_bytes(b"GGUF")
@@ -100,7 +101,7 @@ def hostile_replies(port: int) -> dict[str, str]:
 
 
 def test_hostile_markup_is_text_and_fetches_nothing(
-        fake_app: Callable[..., RealApp], qtbot: QtBot, listener: Listener,
+        fake_app: Callable[..., App], qtbot: QtBot, listener: Listener,
         resource_requests: list[str]) -> None:
     replies = hostile_replies(listener.port)
     app = fake_app(
@@ -125,7 +126,7 @@ def test_hostile_markup_is_text_and_fetches_nothing(
 
 
 def test_megabyte_line_streams_without_freezing_the_window(
-        fake_app: Callable[..., RealApp], qtbot: QtBot) -> None:
+        fake_app: Callable[..., App], qtbot: QtBot) -> None:
     words = ("lorem *ipsum* `dolor` [sit](http://a) amet " * 30_000)[:1_000_000]
     deltas = [words[i:i + 5000] for i in range(0, len(words), 5000)]
     app = fake_app(tokens=deltas, tokens_per_second=100)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from fakes import fake_engine_factory
+from fixtures.apps import App
 from pytestqt.qtbot import QtBot
-from reliability_helpers import RealApp, send
+from reliability_helpers import send
 
 
 def test_trimmed_history_is_announced_in_the_status_bar(
-        make_real_app: Callable[..., RealApp], openchat_home: Path, qtbot: QtBot) -> None:
+        make_real_app: Callable[..., App], openchat_home: Path, qtbot: QtBot) -> None:
     model = openchat_home / "fake-model.gguf"
     model.parent.mkdir(parents=True, exist_ok=True)
     model.write_bytes(b"GGUF")
@@ -28,7 +29,7 @@ def test_trimmed_history_is_announced_in_the_status_bar(
 
 @pytest.mark.model
 def test_real_engine_small_context_trims_history_and_refuses_a_huge_message(
-        make_real_app: Callable[..., RealApp], starter_model: Path, qtbot: QtBot) -> None:
+        make_real_app: Callable[..., App], starter_model: Path, qtbot: QtBot) -> None:
     app = make_real_app()
     app.use_model(starter_model, **{"model.ctx_size": 256, "sampling.max_tokens": 4})
     session, store = app.ctx.session, app.ctx.store

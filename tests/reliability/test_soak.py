@@ -11,9 +11,10 @@ from pathlib import Path
 import psutil
 import pytest
 from fakes import fake_engine_factory
+from fixtures.apps import App
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
-from reliability_helpers import RealApp, send
+from reliability_helpers import send
 
 from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.ui.chat_view import PAGE
@@ -24,7 +25,7 @@ MEASURE_AT = 20
 
 
 def test_two_hundred_turns_in_the_window_do_not_grow_memory(
-        make_real_app: Callable[..., RealApp], openchat_home: Path, qtbot: QtBot) -> None:
+        make_real_app: Callable[..., App], openchat_home: Path, qtbot: QtBot) -> None:
     """The whole app (window, session, store, worker thread) over a scripted engine."""
     model = openchat_home / "fake-model.gguf"
     model.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +64,7 @@ def _fill(store: ConversationStore, conv: int, count: int, words: int = 30) -> N
                                    f"message {index} " + "some **text** here " * words).id
 
 
-def _open_ms(app: RealApp, target: int, other: int) -> float:
+def _open_ms(app: App, target: int, other: int) -> float:
     app.ctx.session.open(other)
     QCoreApplication.processEvents()
     gc.collect()  # collecting earlier tests' garbage is not this open's cost
@@ -75,8 +76,8 @@ def _open_ms(app: RealApp, target: int, other: int) -> float:
     return elapsed
 
 
-def _app_with_history(make_real_app: Callable[..., RealApp], home: Path, fillers: int,
-                      monkeypatch: pytest.MonkeyPatch) -> tuple[RealApp, int, int]:
+def _app_with_history(make_real_app: Callable[..., App], home: Path, fillers: int,
+                      monkeypatch: pytest.MonkeyPatch) -> tuple[App, int, int]:
     monkeypatch.setenv("OPENCHAT_HOME", str(home))
     app = make_real_app(fake_engine_factory())
     store = app.ctx.store
@@ -91,7 +92,7 @@ def _app_with_history(make_real_app: Callable[..., RealApp], home: Path, fillers
 
 
 def test_opening_a_conversation_does_not_slow_down_with_a_big_history(
-        make_real_app: Callable[..., RealApp], tmp_path: Path,
+        make_real_app: Callable[..., App], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     small_app, small_target, small_other = _app_with_history(
         make_real_app, tmp_path / "small", 0, monkeypatch)

@@ -28,15 +28,8 @@ def store(tmp_path: Path) -> Iterator[ConversationStore]:
 
 
 @pytest.fixture
-def fake_model(tmp_path: Path) -> Path:
-    """A file the fake engine "loads" (model choice only checks that it exists)."""
-    path = tmp_path / "fake-model.gguf"
-    path.write_bytes(b"GGUF")
-    return path
-
-
-@pytest.fixture
 def bridge(tmp_path: Path, fake_model: Path) -> Iterator[SettingsBridge]:
+    """Settings whose default model is ``fake_model`` (fixtures/apps.py)."""
     bridge = SettingsBridge(Settings(tmp_path / "settings.json"))
     bridge.set("model.default", str(fake_model))
     yield bridge

@@ -213,7 +213,7 @@ def test_deleting_the_generating_conversation_stops_cleanly(
         session.send("Doomed")
     conv_id = session.current_id or 0
     with qtbot.waitSignals([session.busy_changed, session.path_changed,
-                            session.conversations_changed], order="strict"):
+                            session.conversations.changed], order="strict"):
         session.delete_conversation(conv_id)
     assert session.current_id is None and session.messages() == [] and not session.is_busy
     with qtbot.waitSignal(session._worker.finished, timeout=5000) as finished:

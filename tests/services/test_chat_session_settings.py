@@ -90,7 +90,7 @@ def test_delete_message_and_regenerate_the_last_question(
     session, _ = make_session()
     send_and_wait(qtbot, session, "Question")
     reply = session.messages()[-1]
-    with qtbot.waitSignals([session.path_changed, session.conversations_changed],
+    with qtbot.waitSignals([session.path_changed, session.conversations.changed],
                            order="strict"):
         session.delete_message(reply.id)
     assert [m.role for m in session.messages()] == ["user"]

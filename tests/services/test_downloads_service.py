@@ -16,10 +16,8 @@ from openchat_desktop.core.models.download_types import DownloadProgress
 from openchat_desktop.core.models.library import download_target
 from openchat_desktop.core.models.partial import part_path, resume_pending, sidecar_path
 from openchat_desktop.services.downloads import DownloadService
-from openchat_desktop.services.messages import MessageBus
+from openchat_desktop.services.notifications import NotificationBus
 from openchat_desktop.services.settings_bridge import SettingsBridge
-
-pytest_plugins = ["model_manager_fixtures"]  # fake_hub, hub_settings, make_downloads
 
 Q8 = "tiny-chat.Q8_0.gguf"
 TARGET_TIMEOUT_MS = 20_000
@@ -40,7 +38,7 @@ def test_download_progress_is_throttled_and_ends_installed(
         qtbot: QtBot, fake_hub: FakeHub, make_downloads: ServiceMaker,
         model_bytes: bytes) -> None:
     fake_hub.faults.throttle_bps = 400_000  # ~2.6 s for the 1 MB file
-    bus = MessageBus()
+    bus = NotificationBus()
     told: list[str] = []
     bus.info.connect(told.append)
     service = make_downloads(bus=bus)
@@ -142,7 +140,7 @@ def test_quitting_while_downloading_keeps_the_part_and_a_restart_resumes_it(
 def test_corrupt_download_fails_with_one_line(
         qtbot: QtBot, fake_hub: FakeHub, make_downloads: ServiceMaker) -> None:
     fake_hub.faults.corrupt = True
-    bus = MessageBus()
+    bus = NotificationBus()
     warnings: list[str] = []
     bus.warning.connect(warnings.append)
     service = make_downloads(bus=bus)

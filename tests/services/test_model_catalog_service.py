@@ -14,8 +14,6 @@ from openchat_desktop.services.machine import MachineMemory
 from openchat_desktop.services.model_catalog import ModelCatalogService
 from openchat_desktop.services.settings_bridge import SettingsBridge
 
-pytest_plugins = ["model_manager_fixtures"]  # fake_hub, hub_settings, model_bytes
-
 Q8 = "tiny-chat.Q8_0.gguf"
 
 GB = 1000**3

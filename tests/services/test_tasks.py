@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from openchat_desktop.services.messages import MessageBus
+from openchat_desktop.services.notifications import NotificationBus
 from openchat_desktop.services.tasks import TaskManager, run_in_background
 
 
@@ -50,7 +50,7 @@ def test_failure_without_handler_goes_to_the_excepthook(
 
 
 def test_task_manager_reports_to_the_bus_and_counts_pending(qtbot: QtBot) -> None:
-    bus = MessageBus()
+    bus = NotificationBus()
     manager = TaskManager(bus)
     counts: list[int] = []
     manager.pending_changed.connect(counts.append)

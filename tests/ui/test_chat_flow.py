@@ -8,10 +8,10 @@ from itertools import pairwise
 
 import pytest
 from fakes import DEFAULT_TOKENS
+from fixtures.apps import App, AppMaker, send
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
-from ui_helpers import App, AppMaker, send
 
 from openchat_desktop.ui.chat_view import REPAINT_MS, ChatView
 from openchat_desktop.ui.message_text import MessageText

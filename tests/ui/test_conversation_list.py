@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from fixtures.apps import App, AppMaker, send
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from ui_helpers import App, AppMaker, send
 
 from openchat_desktop.ui.conversation_list import ConversationList
 from openchat_desktop.ui.conversation_model import DETAIL_ROLE, ID_ROLE

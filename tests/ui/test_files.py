@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from fixtures.apps import AppMaker, send
 from pytestqt.qtbot import QtBot
-from ui_helpers import AppMaker, send
 
 DIALOG = "openchat_desktop.ui.file_actions.QFileDialog"
 

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+from fixtures.apps import AppMaker
 from PySide6.QtCore import QCoreApplication, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView
 from pytestqt.qtbot import QtBot
-from ui_helpers import AppMaker
 
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.ui.chat_view import PAGE
@@ -60,7 +60,7 @@ def test_main_controls_have_accessible_names(qtbot: QtBot, make_app: AppMaker) -
 
 
 def test_message_buttons_have_accessible_names(qtbot: QtBot, make_app: AppMaker) -> None:
-    from ui_helpers import send
+    from fixtures.apps import send
 
     app = make_app()
     send(qtbot, app, "Hi")

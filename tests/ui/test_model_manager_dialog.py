@@ -27,9 +27,7 @@ from openchat_desktop.ui.model_manager.dialog import (
 from openchat_desktop.ui.model_manager.widgets import FIT_COLOURS
 
 if TYPE_CHECKING:
-    from model_manager_fixtures import ManagerServices
-
-pytest_plugins = ["model_manager_fixtures"]  # fake_hub, manager, manager_services, …
+    from fixtures.model_manager import ManagerServices
 
 GB = 1000**3
 Button = QMessageBox.StandardButton
@@ -37,7 +35,7 @@ TIMEOUT_MS = 10_000
 
 
 def answer(monkeypatch: pytest.MonkeyPatch, button: Button) -> list[str]:
-    from model_manager_fixtures import answer_message_boxes
+    from fixtures.model_manager import answer_message_boxes
 
     return answer_message_boxes(monkeypatch, button)
 

@@ -18,9 +18,7 @@ from openchat_desktop.ui.model_manager.dialog import ModelManagerDialog, open_mo
 from openchat_desktop.ui.model_manager.downloads import PROGRESS, DownloadsTab
 
 if TYPE_CHECKING:
-    from model_manager_fixtures import ManagerServices, ServiceMaker
-
-pytest_plugins = ["model_manager_fixtures"]  # fake_hub, manager, manager_services, …
+    from fixtures.model_manager import ManagerServices, ServiceMaker
 
 Button = QMessageBox.StandardButton
 Q8 = "tiny-chat.Q8_0.gguf"
@@ -89,7 +87,7 @@ def test_pause_and_resume_buttons(qtbot: QtBot, manager: ModelManagerDialog,
 def test_cancel_asks_whether_to_keep_the_partial_file(
         qtbot: QtBot, manager: ModelManagerDialog, manager_services: ManagerServices,
         fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch, choice: Button) -> None:
-    from model_manager_fixtures import answer_message_boxes
+    from fixtures.model_manager import answer_message_boxes
 
     fake_hub.faults.throttle_bps = 200_000
     tab = manager.downloads_tab

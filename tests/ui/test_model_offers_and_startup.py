@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fakehub import FILE, REPO, FakeHub
 from fakes import fake_engine_factory
+from fixtures.apps import AppMaker
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import AppMaker
 
 from openchat_desktop.app import build_context
 from openchat_desktop.core.models.catalog import load_catalog
@@ -25,7 +25,6 @@ from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.ui.model_manager.dialog import ModelManagerDialog
 from openchat_desktop.ui.resumed_downloads import resume_unfinished_downloads
 
-pytest_plugins = ["model_manager_fixtures"]  # fake_hub, empty_hf_cache, model_bytes
 TIMEOUT_MS = 20_000
 DAY_S = 24 * 3600
 
@@ -33,7 +32,7 @@ DAY_S = 24 * 3600
 def answer_yes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     # Imported here: pytest loads the module as a plugin, and an earlier import would keep
     # its asserts from being rewritten.
-    from model_manager_fixtures import answer_message_boxes
+    from fixtures.model_manager import answer_message_boxes
 
     return answer_message_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
 

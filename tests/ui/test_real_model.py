@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixtures.apps import AppMaker, send
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
-from ui_helpers import AppMaker, send
 
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.services.llm_worker import default_engine_factory

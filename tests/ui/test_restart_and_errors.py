@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from fakes import FakeEngine, FakeOptions
+from fixtures.apps import AppMaker, send
 from PySide6.QtCore import QByteArray
 from pytestqt.qtbot import QtBot
-from ui_helpers import AppMaker, send
 
 from openchat_desktop.core.gguf.info import read_gguf_info
 from openchat_desktop.core.llm.sampling import LoadSettings

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fixtures.apps import AppMaker, send
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 from pytestqt.qtbot import QtBot
-from ui_helpers import AppMaker, send
 
 from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
 from openchat_desktop.ui.settings_dialog import TABS, SettingsDialog

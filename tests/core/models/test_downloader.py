@@ -172,6 +172,7 @@ def test_changed_remote_file_discards_the_old_part(
     assert target.read_bytes() == model_bytes
 
 
+@pytest.mark.usefixtures("gated_repo")
 def test_gated_repo_needs_a_token(fake_hub: FakeHub, client: HubClient,
                                   token_client: HubClient, tmp_path: Path) -> None:
     with pytest.raises(HubError) as caught:

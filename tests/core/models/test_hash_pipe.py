@@ -1,4 +1,4 @@
-"""Hashing on a second thread (core/hash_pipe.py): always drained, joined, never hung."""
+"""Hashing on a second thread (core/models/hash_pipe.py): always drained, joined, never hung."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The range transport (core/http_range.py): redirects, proxies, TLS, chunked bodies."""
+"""The range transport (core/models/http_range.py): redirects, proxies, TLS, chunked bodies."""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ def test_file_metadata_pins_the_commit(fake_hub: FakeHub, client: HubClient,
     assert meta.url == f"{fake_hub.url}/{REPO}/resolve/{commit}/{FILE}"
 
 
+@pytest.mark.usefixtures("gated_repo")
 def test_clear_errors(client: HubClient) -> None:
     with pytest.raises(HubError, match=f"^{re.escape(GATED_MESSAGE)}$"):
         client.file_metadata(GATED, "secret.Q4_K_M.gguf")

@@ -1,4 +1,4 @@
-"""MessageBus: the one path for user-visible messages, and the exception hooks."""
+"""NotificationBus: the one path for user-visible notifications, and the exception hooks."""
 
 from __future__ import annotations
 
@@ -11,22 +11,22 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from openchat_desktop.core.errors import ModelFileError
-from openchat_desktop.services.messages import MessageBus, install_excepthooks
+from openchat_desktop.services.notifications import NotificationBus, install_excepthooks
 
 
 @pytest.fixture
-def bus() -> MessageBus:
-    return MessageBus()
+def bus() -> NotificationBus:
+    return NotificationBus()
 
 
 @pytest.fixture
-def hooked(bus: MessageBus) -> Iterator[MessageBus]:
+def hooked(bus: NotificationBus) -> Iterator[NotificationBus]:
     uninstall = install_excepthooks(bus)
     yield bus
     uninstall()
 
 
-def test_info_warning_error(qtbot: QtBot, bus: MessageBus) -> None:
+def test_info_warning_error(qtbot: QtBot, bus: NotificationBus) -> None:
     with qtbot.waitSignals([bus.info, bus.warning, bus.error], order="strict"):
         bus.show_info("Model loaded")
         bus.show_warning("Settings reset")
@@ -34,7 +34,7 @@ def test_info_warning_error(qtbot: QtBot, bus: MessageBus) -> None:
 
 
 def test_messages_from_other_threads_arrive_on_the_gui_thread(qtbot: QtBot,
-                                                              bus: MessageBus) -> None:
+                                                              bus: NotificationBus) -> None:
     gui = threading.get_ident()
     seen: list[tuple[str, int]] = []
     bus.warning.connect(lambda text: seen.append((text, threading.get_ident())))
@@ -46,7 +46,7 @@ def test_messages_from_other_threads_arrive_on_the_gui_thread(qtbot: QtBot,
 
 
 def test_uncaught_exception_becomes_an_error_with_details(
-        qtbot: QtBot, hooked: MessageBus, caplog: pytest.LogCaptureFixture) -> None:
+        qtbot: QtBot, hooked: NotificationBus, caplog: pytest.LogCaptureFixture) -> None:
     try:
         raise ModelFileError("The file is not a GGUF model.\nmore text")
     except ModelFileError as exc:
@@ -55,11 +55,11 @@ def test_uncaught_exception_becomes_an_error_with_details(
         sys.excepthook(type(error), error, error.__traceback__)
     message, details = emitted.args or ["", ""]
     assert message == "The file is not a GGUF model."
-    assert "Traceback" in details and "test_messages.py" in details
+    assert "Traceback" in details and "test_notifications.py" in details
     assert "The file is not a GGUF model." in caplog.text
 
 
-def test_exception_in_a_thread_reaches_the_bus(qtbot: QtBot, hooked: MessageBus) -> None:
+def test_exception_in_a_thread_reaches_the_bus(qtbot: QtBot, hooked: NotificationBus) -> None:
     def crash() -> None:
         raise KeyError("gone")
 
@@ -70,7 +70,7 @@ def test_exception_in_a_thread_reaches_the_bus(qtbot: QtBot, hooked: MessageBus)
     assert (emitted.args or [""])[0] == "KeyError: 'gone'"
 
 
-def test_uninstall_restores_the_previous_hooks(bus: MessageBus) -> None:
+def test_uninstall_restores_the_previous_hooks(bus: NotificationBus) -> None:
     previous = sys.excepthook, threading.excepthook
     uninstall = install_excepthooks(bus)
     assert sys.excepthook is not previous[0]

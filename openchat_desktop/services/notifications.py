@@ -1,7 +1,7 @@
-"""The one path for messages the user sees: information, warnings and errors.
+"""The one path for notifications the user sees: information, warnings and errors.
 
-Every part of the app reports through a ``MessageBus`` instead of opening dialogs itself, so
-the UI decides how to show them (status bar, banner, error dialog) and tests can listen in.
+Every part of the app reports through a ``NotificationBus`` instead of opening dialogs itself,
+so the UI decides how to show them (status bar, banner, error dialog) and tests can listen in.
 ``install_excepthooks`` routes unexpected exceptions, from any thread, to the same bus.
 """
 
@@ -21,7 +21,7 @@ from openchat_desktop.core.errors import OpenChatError
 log = logging.getLogger(__name__)
 
 
-class MessageBus(QObject):
+class NotificationBus(QObject):
     """Carries user-visible messages to whoever shows them; callable from any thread.
 
     Signals:
@@ -89,7 +89,7 @@ def format_details(error: BaseException) -> str:
     return "".join(traceback.format_exception(type(error), error, error.__traceback__))
 
 
-def install_excepthooks(bus: MessageBus) -> Callable[[], None]:
+def install_excepthooks(bus: NotificationBus) -> Callable[[], None]:
     """Send uncaught exceptions of every thread to ``bus.error`` (and the log).
 
     Returns a function that puts the previous hooks back (tests and shutdown use it).

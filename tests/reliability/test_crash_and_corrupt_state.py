@@ -68,6 +68,7 @@ def _reply_row(database: Path) -> tuple[str, int] | None:
 
 
 @pytest.mark.model
+@pytest.mark.usefixtures("qapp")  # the reopened app closes its worker thread
 def test_kill_9_while_streaming_keeps_the_partial_reply(tmp_path: Path, openchat_home: Path,
                                                          starter_model: Path) -> None:
     script = tmp_path / "child.py"

@@ -15,6 +15,7 @@ OWNERS = {
     "llama_cpp": {"core/llm/*.py"},
     "huggingface_hub": {"core/models/hub.py"},
     "sqlite3": {"core/store/*.py"},
+    "httpx": {"core/remote/*.py", "core/models/hub.py"}, "keyring": {"core/remote/*.py"},
 }
 
 

@@ -11,6 +11,7 @@ from openchat_desktop.core import settings_flags
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.logs import setup_logging
 from openchat_desktop.core.paths import app_paths
+from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.core.settings import Settings
 
 
@@ -52,6 +53,10 @@ def run_chat(args: argparse.Namespace) -> int:
     settings = common.load_settings()
     sampling, load = chat_settings(args, settings)
     system = settings.get("chat.system_prompt")
+    if parse_remote(load.model_path) is not None:  # CONNECTION/MODEL: no llama.cpp here
+        from openchat_desktop.cli.remote_chat import run_remote_chat
+
+        return run_remote_chat(load, sampling, system, args)
 
     from openchat_desktop.cli.terminal import ChatOptions, TerminalChat
     from openchat_desktop.core.llm import llama_runtime

@@ -99,6 +99,7 @@ def print_table(rows: Sequence[Sequence[str]]) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from openchat_desktop.cli import connections
     from openchat_desktop.core.models.library import list_installed, total_disk_used
     from openchat_desktop.core.models.partial import resume_pending
     from openchat_desktop.core.paths import app_paths
@@ -107,6 +108,7 @@ def _list(args: argparse.Namespace) -> int:
     rows = [("NAME", "SIZE", "SOURCE", "FROM")]
     rows += [(m.name, format_size(m.size_bytes), m.source, m.repo or str(m.path.parent))
              for m in models]
+    rows += connections.model_rows()  # CONNECTION/MODEL of each remote server
     print_table(rows)
     for pending in resume_pending():
         print(f"unfinished: {pending.info.repo}:{pending.info.filename} "

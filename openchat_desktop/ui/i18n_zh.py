@@ -7,6 +7,8 @@ string in ``ui/`` or a setting's help text has no entry here.
 from __future__ import annotations
 
 from openchat_desktop.ui.i18n_zh_models import MODELS_ZH
+from openchat_desktop.ui.i18n_zh_remote import REMOTE_ZH
+from openchat_desktop.ui.i18n_zh_server import SERVER_ZH
 
 _MENUS = {
     "&File": "文件(&F)", "&Chat": "对话(&C)", "&Models": "模型(&M)",
@@ -166,4 +168,4 @@ _HELP = {
 }
 
 ZH_CN: dict[str, str] = {**_MENUS, **_CHAT, **_SIDEBAR, **_WINDOW, **_SETTINGS, **_HELP,
-                        **MODELS_ZH}
+                        **MODELS_ZH, **SERVER_ZH, **REMOTE_ZH}

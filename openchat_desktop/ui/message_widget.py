@@ -6,7 +6,8 @@ pygments stays off the start-up path); the user's own messages are plain text, n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Signal, Slot
 from PySide6.QtWidgets import (
@@ -19,6 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from openchat_desktop.core.paths import app_paths
+from openchat_desktop.core.remote.connections import connection_host
+from openchat_desktop.core.remote.model_ref import split_label
 from openchat_desktop.core.store.records import Message
 from openchat_desktop.ui.formatting import reply_stats
 from openchat_desktop.ui.i18n import N_, Translator
@@ -41,6 +45,13 @@ ACTIONS = {
 }
 ROLE_ACTIONS = {"user": ("edit", "copy", "delete"), "assistant": ("copy", "regenerate", "delete"),
                 "system": ("copy",)}
+
+
+def remote_reply_host(meta: Mapping[str, Any]) -> str:
+    """The host of the connection a reply came from ("" for a local model's reply)."""
+    model = meta.get("model")
+    ref = split_label(model) if isinstance(model, str) else None
+    return connection_host(app_paths().config_dir, ref.connection) if ref else ""
 
 
 class MessageWidget(QFrame):
@@ -183,7 +194,14 @@ class MessageWidget(QFrame):
 
     def _refresh_footer(self) -> None:
         message, tr = self.message, self._i18n.tr
-        self._stats.setText(reply_stats(message.meta, tr) if message.role == "assistant" else "")
+        stats = reply_stats(message.meta, tr) if message.role == "assistant" else ""
+        host = remote_reply_host(message.meta) if message.role == "assistant" else ""
+        if host:  # the privacy promise: a reply computed elsewhere says where
+            stats = " · ".join(filter(None, (stats, tr("remote: {host}").format(host=host))))
+        self._stats.setText(stats)
+        self._stats.setToolTip(tr("This reply was computed on {host}, not on this computer: "
+                                  "the conversation was sent there.").format(host=host)
+                               if host else "")
         self._refresh_notice()
         for action, (text, name) in ACTIONS.items():
             if action in self._buttons:

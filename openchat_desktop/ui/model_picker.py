@@ -4,6 +4,8 @@ The list comes from ``core.model_library.list_installed`` on a background thread
 files, and the Hugging Face cache can be large). A file picked with "Browse…" or dropped on the
 window is checked by reading its GGUF header, also off the GUI thread, before it is used.
 
+Then each connection's models (remote servers, listed by asking them, also in the background)
+under a heading that names the host, so a remote model is never mistaken for a local one.
 Below a separator come the catalog models that are not installed ("Download: …"). The catalog
 is read with ``core.catalog.load_catalog`` (a small JSON file), so the list costs no Hub client
 at start-up; the model services are made only when the user picks one of those entries.
@@ -14,13 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, Qt, Slot
+import shiboken6
+from PySide6.QtCore import QFileSystemWatcher, QMimeData, Qt, Slot
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
 from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.gguf.info import read_gguf_info
 from openchat_desktop.core.models.catalog import CatalogEntry, load_catalog
 from openchat_desktop.core.models.library import InstalledModel, download_target, list_installed
+from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
 from openchat_desktop.services.notifications import one_line_reason
@@ -28,6 +33,7 @@ from openchat_desktop.services.tasks import run_in_background
 from openchat_desktop.ui.context import AppContext
 
 if TYPE_CHECKING:
+    from openchat_desktop.core.remote.opening import RemoteGroup
     from openchat_desktop.ui.context import ModelServices
 
 OFFER_ROLE = Qt.ItemDataRole.UserRole + 1  # the CatalogEntry of a "Download: …" item
@@ -68,6 +74,14 @@ class ModelPicker(QWidget):
         self._ctx = ctx
         self._models: list[InstalledModel] = []
         self._offers: list[CatalogEntry] = []
+        self._remote: list[RemoteGroup] = []
+        # Connections change in Settings or with `openchat connections` while the window is
+        # open; the file is replaced atomically, so its folder is what can be watched.
+        self._connections_stamp = self._connections_mtime()
+        self._watcher = QFileSystemWatcher(self)
+        ctx.paths.config_dir.mkdir(parents=True, exist_ok=True)
+        self._watcher.addPath(str(ctx.paths.config_dir))
+        self._watcher.directoryChanged.connect(self._on_config_dir_changed)
         self._awaited: dict[str, int | None] = {}  # download target -> conversation id
         self._choice: str | None = None
         self.combo = QComboBox(self)
@@ -88,6 +102,19 @@ class ModelPicker(QWidget):
         """List the installed models and the download offers again (in the background)."""
         dirs = list(self._ctx.settings.get("models.extra_dirs") or [])
         run_in_background(lambda: list_choices(dirs), self._on_models_listed,
+                          lambda exc: self._ctx.bus.show_warning(one_line_reason(exc)))
+        self.reload_remote()
+
+    def reload_remote(self) -> None:
+        """Ask each connection for its models again (in the background: servers are slow)."""
+        config_dir = self._ctx.paths.config_dir
+
+        def listing() -> list[RemoteGroup]:
+            from openchat_desktop.core.remote.opening import list_remote  # loads httpx
+
+            return list_remote(config_dir)
+
+        run_in_background(listing, self._on_remote_listed,
                           lambda exc: self._ctx.bus.show_warning(one_line_reason(exc)))
 
     def offer(self, entry: CatalogEntry) -> bool:
@@ -134,8 +161,10 @@ class ModelPicker(QWidget):
         for model in self._models:
             combo.addItem(model.stem, str(model.path))
             combo.setItemData(combo.count() - 1, str(model.path), Qt.ItemDataRole.ToolTipRole)
+        self._fill_remote()
         if self._choice and combo.findData(self._choice) < 0:
-            combo.addItem(Path(self._choice).stem, self._choice)
+            ref = parse_remote(self._choice)
+            combo.addItem(ref.label if ref else Path(self._choice).stem, self._choice)
         if self._offers:
             combo.insertSeparator(combo.count())
         for entry in self._offers:
@@ -146,6 +175,31 @@ class ModelPicker(QWidget):
                               Qt.ItemDataRole.ToolTipRole)
         combo.setCurrentIndex(max(0, combo.findData(self._choice or "")))
         combo.blockSignals(False)
+
+    def _fill_remote(self) -> None:
+        """Each connection: a heading naming its host, then its models, indented."""
+        tr, combo = self._ctx.i18n.tr, self.combo
+        for group in self._remote:
+            combo.insertSeparator(combo.count())
+            heading = tr("{name} — remote: {host}").format(name=group.connection.name,
+                                                            host=group.host)
+            if group.problem:
+                heading += " " + tr("(not available)")
+            self._add_heading(heading, group.problem)
+            for ref in group.refs():
+                combo.addItem("    " + ref.model, ref.stored)
+                combo.setItemData(combo.count() - 1, tr(
+                    "{model} runs on {host}: your messages are sent there.").format(
+                    model=ref.label, host=group.host), Qt.ItemDataRole.ToolTipRole)
+
+    def _add_heading(self, text: str, tooltip: str) -> None:
+        combo = self.combo
+        combo.addItem(text, "")
+        model = combo.model()
+        if isinstance(model, QStandardItemModel):
+            model.item(combo.count() - 1).setEnabled(False)  # a heading, not a choice
+        if tooltip:
+            combo.setItemData(combo.count() - 1, tooltip, Qt.ItemDataRole.ToolTipRole)
 
     def choose(self, path: str | None) -> None:
         """Make ``path`` (None: the app default) the conversation's model and load it."""
@@ -167,6 +221,25 @@ class ModelPicker(QWidget):
     def _on_models_listed(self, listing: Listing) -> None:
         self._models, self._offers = listing
         self._fill()
+
+    def _on_remote_listed(self, groups: list[RemoteGroup]) -> None:
+        # A slow server can answer after the window closed; its widgets are gone by then.
+        if shiboken6.isValid(self.combo):
+            self._remote = groups
+            self._fill()
+
+    def _connections_mtime(self) -> int:
+        try:
+            return (self._ctx.paths.config_dir / "connections.json").stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    @Slot(str)
+    def _on_config_dir_changed(self, _path: str) -> None:
+        stamp = self._connections_mtime()
+        if stamp != self._connections_stamp:  # settings.json lives there too
+            self._connections_stamp = stamp
+            self.reload_remote()
 
     @Slot(int)
     def _on_combo_activated(self, index: int) -> None:

@@ -1,4 +1,5 @@
-"""App-wide settings (Ctrl+,): look, language, defaults for new chats, model loading, the Hub.
+"""App-wide settings (Ctrl+,): look, language, defaults for new chats, model loading, the Hub,
+remote connections (``connections_page.py``).
 
 Changes apply at once so the theme, language and font can be judged live; the values seen
 when the dialog opened are kept, and Cancel (or Esc, or closing) puts them back. OK saves.
@@ -58,6 +59,11 @@ class SettingsDialog(QDialog):
                 field.edited.connect(self._on_field_edited)
             self.forms.append(form)
             self.tabs.addTab(page, "")
+        # Imported here: the keychain library loads when the dialog opens, not at start-up.
+        from openchat_desktop.ui.connections_page import ConnectionsPage
+
+        self.connections_page = ConnectionsPage(ctx, self.tabs)  # saves at once, no Cancel
+        self.tabs.addTab(self.connections_page, "")
         self.browse_button = QPushButton(self)
         self.browse_button.clicked.connect(self._on_browse_button_clicked)
         self.forms[1].insertRow(1, "", self.browse_button)
@@ -100,6 +106,8 @@ class SettingsDialog(QDialog):
         for index, (title, _keys) in enumerate(TABS):
             self.tabs.setTabText(index, tr(title))
             self.forms[index].retranslate()
+        self.tabs.setTabText(self.tabs.indexOf(self.connections_page), tr("Connections"))
+        self.connections_page.retranslate()
         self.browse_button.setText(tr("Browse…"))
         self.browse_button.setAccessibleName(tr("Choose the default model file"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("OK"))

@@ -16,11 +16,15 @@ HOW_TO_GET_A_MODEL = (
 def resolve_model(requested: str | None, default: str = "",
                   extra_dirs: list[str] | None = None) -> Path:
     """The model file for ``requested`` (a path or an installed model's name); without one,
-    the configured ``default``, else the starter model. Raises NoModelError."""
+    the configured ``default``, else the starter model. Raises NoModelError.
+
+    A remote model (``CONNECTION/MODEL`` of a known connection, or ``remote:CONNECTION/MODEL``)
+    comes back as the path-like ``remote:`` form; the backend factory opens it."""
     if requested:
-        return _find(requested, extra_dirs) or Path(requested).expanduser()
+        return (_find(requested, extra_dirs) or remote_model(requested)
+                or Path(requested).expanduser())
     if default:
-        found = _find(default, extra_dirs)
+        found = _find(default, extra_dirs) or remote_model(default)
         if found is not None:
             return found
     starter = starter_model_path()
@@ -37,3 +41,18 @@ def _find(name: str, extra_dirs: list[str] | None) -> Path | None:
 
     model = find_model(name, extra_dirs or [])
     return model.path if model is not None else None
+
+
+def remote_model(name: str) -> Path | None:
+    """``name`` as a remote model's path-like form, when it names one; else None."""
+    from openchat_desktop.core.paths import app_paths
+    from openchat_desktop.core.remote.connections import ConnectionStore
+    from openchat_desktop.core.remote.model_ref import parse_remote, split_label
+
+    ref = parse_remote(name)
+    if ref is not None:
+        return ref.path
+    ref = split_label(name)
+    if ref is None or ConnectionStore(app_paths().config_dir).get(ref.connection) is None:
+        return None
+    return ref.path

@@ -52,6 +52,21 @@ GOALS = (
     Goal("stop_latency_gen_ms", "during generation", "<", 100, " ms"),
     Goal("stop_latency_prompt_ms", "during a 2,000-token prompt", "<", 500, " ms"),
     Goal("download_ratio_curl", "curl {curl_mb_per_s:.0f} MB/s", ">=", 0.9),
+    Goal("api_gen_ratio", "engine alone {api_engine_tokens_per_s:.1f} tok/s, openai client "
+         "streaming", ">=", 0.95),
+    Goal("api_ttft_overhead_ms", "first token via the API minus via the queue", "<=", 20,
+         " ms"),
+    Goal("api_disconnect_stop_ms", "client hang-up to the model thread idle", "<=", 100,
+         " ms"),
+    Goal("api_ui_stall_p99_ms", "window frames while an API stream runs", "<", 16, " ms"),
+    Goal("remote_gen_ratio", "openai client {remote_openai_tokens_per_s:.1f} tok/s from the "
+         "same llama_cpp.server", ">=", 0.97),
+    Goal("remote_stop_ms", "Stop in the window to the server's connection closed", "<=", 100,
+         " ms"),
+    Goal("resume_ttft_ratio_switch", "first token back in a {resume_prompt_tokens:.0f}-token "
+         "conversation after another one, over reading it from scratch", "<=", 0.1),
+    Goal("resume_ttft_ratio_restart", "same, from the disk cache after the engine closed",
+         "<=", 0.1),
     # Figures with no goal of their own: they explain the ones above, or measure what those
     # leave out (how fast a long prompt is read).
     Goal("gen_host_gap_gui_ms", "host time per token between decodes: bare loop "
@@ -75,6 +90,9 @@ BENCHMARKS: tuple[tuple[str, str, list[str]], ...] = (
     ("ui", "bench_ui.py", ["--runs", "3"]),
     ("startup", "bench_startup.py", ["--runs", "5"]),
     ("download", "bench_download.py", ["--runs", "5", "--ratio-only"]),
+    ("api", "bench_api.py", ["--runs", "5"]),
+    ("remote", "bench_remote.py", ["--runs", "5"]),
+    ("resume", "bench_resume.py", ["--runs", "3"]),
 )
 
 

@@ -16,10 +16,12 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from openchat_desktop.core.errors import OpenChatError
+from openchat_desktop.core.llm.state_cache import StateCache
 from openchat_desktop.core.logs import setup_logging
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.settings import Settings
 from openchat_desktop.core.store.conversations import ConversationStore
+from openchat_desktop.server.switch import ApiServerSwitch
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.conversations import ConversationService
 from openchat_desktop.services.llm_worker import EngineFactory, LlmWorker, default_engine_factory
@@ -36,6 +38,7 @@ from openchat_desktop.ui.theme import ThemeManager
 
 log = logging.getLogger(__name__)
 APP_NAME = "OpenChat"
+STATE_CACHE_KEY = "cache.state_cache_mb"
 ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
 STARTUP_CHECKS_MS = 500  # after the first paint: start-up stays fast
@@ -52,7 +55,8 @@ def build_context(home: str | Path | None = None,
     settings = SettingsBridge(Settings(paths.settings_file))
     store = ConversationStore(paths.database_file)
     purge_bin(store)
-    worker = LlmWorker(engine_factory or default_engine_factory)
+    worker = LlmWorker(engine_factory or default_engine_factory,
+                       state_cache=kept_states(paths.state_cache_dir, settings))
     # The session marks replies left "streaming" by a crash as interrupted.
     session = ChatSession(store, worker, settings, ConversationService(store))
     i18n = Translator(settings.get("ui.language"))
@@ -61,6 +65,14 @@ def build_context(home: str | Path | None = None,
         lambda key, value: i18n.set_language(str(value)) if key == "ui.language" else None)
     return AppContext(paths=paths, settings=settings, store=store, worker=worker,
                       session=session, bus=NotificationBus(), i18n=i18n)
+
+
+def kept_states(folder: Path, settings: SettingsBridge) -> StateCache:
+    """The conversation state cache, its disk cap following its setting."""
+    cache = StateCache(folder, int(settings.get(STATE_CACHE_KEY)) << 20)
+    settings.changed.connect(lambda key, value: cache.set_disk_cap(int(value) << 20)
+                             if key == STATE_CACHE_KEY else None)
+    return cache
 
 
 def purge_bin(store: ConversationStore) -> None:
@@ -146,9 +158,22 @@ def _run_window(app: QApplication, ctx: AppContext, instance: SingleInstance | N
     QTimer.singleShot(0, window.start)
     QTimer.singleShot(0, lambda: report_startup_problems(ctx))
     QTimer.singleShot(STARTUP_CHECKS_MS, lambda: resume_unfinished_downloads(ctx))
+    api_server = start_api_server(ctx, window)
     code = app.exec()
+    api_server.stop()  # before the worker goes: open requests end, waiting ones are refused
     window.close()
     return int(code)
+
+
+def start_api_server(ctx: AppContext, window: MainWindow) -> ApiServerSwitch:
+    """The local API server, on when its setting says so; it shares the window's model
+    worker (window replies first) and shows its address and requests in the status bar."""
+    switch = ApiServerSwitch(ctx.settings, ctx.worker, window)
+    switch.status_changed.connect(window.status.show_api_status)
+    switch.failed.connect(lambda reason: ctx.bus.show_warning(
+        ctx.i18n.tr("The API server did not start: {reason}").format(reason=reason)))
+    QTimer.singleShot(STARTUP_CHECKS_MS, switch.apply)
+    return switch
 
 
 def _run_smoke_test(app: QApplication, window: MainWindow, screenshot: str | None) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openchat_desktop import __version__
-from openchat_desktop.cli import chat
+from openchat_desktop.cli import chat, connections
 from openchat_desktop.cli.common import EXIT_INTERRUPTED, PROG, fail
 from openchat_desktop.core.errors import OpenChatError
 
@@ -49,12 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_gui_parser(subparsers)
     chat.add_parser(subparsers)
+    connections.add_parser(subparsers)
     try:
         from openchat_desktop.cli import models
     except ImportError:  # the model manager is optional in a stripped build
         pass
     else:
         models.add_parser(subparsers)
+    # The parser only: the ASGI stack is imported when `openchat serve` runs.
+    from openchat_desktop.server import serve_command
+
+    serve_command.add_parser(subparsers)
     return parser
 
 

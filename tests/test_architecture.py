@@ -15,7 +15,12 @@ OWNERS = {
     "llama_cpp": {"core/llm/*.py"},
     "huggingface_hub": {"core/models/hub.py"},
     "sqlite3": {"core/store/*.py"},
-    "httpx": {"core/remote/*.py", "core/models/hub.py"}, "keyring": {"core/remote/*.py"},
+    "httpx": {"core/remote/*.py", "core/models/hub.py"},
+    "keyring": {"core/remote/*.py"},
+    # The ASGI stack belongs to the API server.
+    "fastapi": {"server/*.py"},
+    "starlette": {"server/*.py"},
+    "uvicorn": {"server/*.py"},
 }
 
 

@@ -189,11 +189,35 @@ MODEL_SETTINGS: tuple[Setting, ...] = (
                       "conversation needs (CPU)")),
 )
 
+# The local OpenAI-compatible API server (openchat_desktop/server). The port collides with
+# none of the usual local servers (LM Studio 1234, Jan 1337, GPT4All 4891, llama.cpp 8080,
+# Ollama 11434, AnkiConnect 8765, 3000/5000/8000).
+SERVER_SETTINGS: tuple[Setting, ...] = (
+    _s("server.enabled", "Serve the model over the OpenAI API", bool, False, "Let editors, "
+       "scripts and other apps on this computer use the loaded model at "
+       "http://127.0.0.1:PORT/v1 (OpenAI-compatible)."),
+    _s("server.port", "Port", int, 31415, "Port of the local API server; 31415 collides with "
+       "no other common local AI app.", minimum=0, maximum=65535,
+       minimum_text="Any free port"),
+    _s("server.allow_network", "Allow other computers on my network", bool, False,
+       "Listen on every network interface instead of this computer only; needs an API key."),
+    _s("server.api_key", "API key", str, "", "Clients must send 'Authorization: Bearer KEY'. "
+       "Required when other computers are allowed.", secret=True),
+    _s("server.cors_origins", "Allowed browser origins", str, "", "Web pages from these "
+       "origins may call the server, e.g. http://localhost:5173 (separate several with "
+       "spaces); empty blocks every web page."),
+)
+
 SETTINGS: tuple[Setting, ...] = (
     *SAMPLING_SETTINGS,
     *MODEL_SETTINGS,
     _s("chat.system_prompt", "System prompt", str, "", "System prompt for new conversations.",
        multiline=True, cli=_flag("--system", metavar="TEXT", help="system prompt")),
+    _s("chat.thinking", "Thinking", str, "auto", "How much a thinking model thinks before it "
+       "answers, where its template lets you choose: on or off (Qwen3, SmolLM3), low, medium "
+       "or high (gpt-oss); Model default leaves it to the model.",
+       choices=("auto", "on", "off", "low", "medium", "high"),
+       choice_labels=("Model default", "On", "Off", "Low", "Medium", "High")),
     _s("ui.theme", "Theme", str, "system", "Colour theme.", choices=("system", "light", "dark"),
        choice_labels=("Follow system", "Light", "Dark")),
     _s("ui.language", "Language", str, "en", "Language of the interface.",
@@ -202,6 +226,14 @@ SETTINGS: tuple[Setting, ...] = (
        minimum=6, maximum=48),
     _s("ui.send_key", "Send with", str, "enter", "Key that sends a message (the other adds a "
        "line).", choices=("enter", "ctrl+enter"), choice_labels=("Enter", "Ctrl+Enter")),
+    _s("ui.thinking_expanded", "Show thinking open", bool, False, "Show a thinking model's "
+       "thinking open above its answer; off keeps it folded (a click opens it)."),
+    # Not under "model.": those keys can be overridden per conversation, this one cannot.
+    _s("cache.state_cache_mb", "Kept conversation states (MB)", int, 2048, "Disk space for "
+       "the context caches of conversations you leave, so that going back or restarting the "
+       "app answers without reading the conversation again; the least recently used go "
+       "first. 0 keeps them in memory only.", minimum=0, maximum=1_048_576,
+       minimum_text="Memory only"),
     _s("hub.endpoint", "Hub endpoint", str, "", "Hugging Face endpoint or mirror, e.g. "
        "https://hf-mirror.com; empty means $HF_ENDPOINT or huggingface.co."),
     _s("hub.token", "Access token", str, "", "Hugging Face access token for gated models.",
@@ -210,6 +242,7 @@ SETTINGS: tuple[Setting, ...] = (
        "http://127.0.0.1:8080."),
     _s("models.extra_dirs", "Extra model folders", list, [],
        "Folders whose GGUF files are listed and used in place."),
+    *SERVER_SETTINGS,
 )
 
 SETTINGS_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTINGS}

@@ -11,16 +11,28 @@ import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.llm.backend import BackendFactory, ChatBackend, ReplyStream
-from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.reasoning import thinking_modes
+from openchat_desktop.core.llm.reply_parts import TypedReply
+from openchat_desktop.core.llm.sampling import GenerationOptions, LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.state_cache import StateCache
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
+from openchat_desktop.services.generation_queue import (
+    DEFAULT_MAX_WAITING,
+    FailureKind,
+    GenerationJob,
+    GenerationQueue,
+    execute,
+)
 
 log = logging.getLogger(__name__)
 EngineFactory = BackendFactory
@@ -32,6 +44,12 @@ DELTA_INTERVAL_S = 0.03
 
 def default_engine_factory(settings: LoadSettings) -> ChatBackend:
     # Imported here, on the worker thread, so llama_cpp stays off the start-up path.
+    from openchat_desktop.core.remote.model_ref import parse_remote
+
+    if (ref := parse_remote(settings.model_path)) is not None:  # remote:CONNECTION/MODEL
+        from openchat_desktop.core.remote.opening import open_remote
+
+        return open_remote(ref)
     from openchat_desktop.core.llm.engine import Engine
 
     return Engine(settings)
@@ -47,6 +65,7 @@ class ModelStatus:
     device: str
     template_warning: str | None
     load_seconds: float
+    thinking_modes: tuple[str, ...] = ()  # the Thinking choices its template offers
 
 
 class _EngineHost(QObject):
@@ -56,76 +75,96 @@ class _EngineHost(QObject):
     loaded = Signal(object)
     load_failed = Signal(str, str)
     token = Signal(int, str, int)
+    thinking = Signal(int, str, int)
+    tool_call = Signal(int, object)
     finished = Signal(int, object)
     failed = Signal(int, str)
     context_used = Signal(int, int)
 
-    def __init__(self, factory: EngineFactory) -> None:
+    def __init__(self, factory: EngineFactory, queue: GenerationQueue,
+                 state_cache: StateCache | None = None) -> None:
         super().__init__()
         self._factory = factory
+        self._state_cache = state_cache
         self._engine: ChatBackend | None = None
+        self._queue = queue
+        self._settings: LoadSettings | None = None
+        # Read from other threads (the API server): a reference swap is atomic.
+        self.loaded_path: Path | None = None
+        self.running: GenerationJob | None = None
 
     @Slot(object)
     def load(self, settings: LoadSettings) -> None:
+        self._load(settings)
+
+    def _load(self, settings: LoadSettings) -> str:
+        """Load ``settings``; the failure's one line, or "" when the model loaded."""
         self.load_started.emit(str(settings.model_path))
         self.close()
+        self._settings = settings
         started = time.perf_counter()
         try:
             engine = self._factory(settings)
         except OpenChatError as exc:
             self.load_failed.emit(str(exc), traceback.format_exc())
-            return
+            return str(exc)
         except Exception as exc:
             log.exception("model load failed")
-            self.load_failed.emit(f"Could not load the model: {exc}", traceback.format_exc())
-            return
+            message = f"Could not load the model: {exc}"
+            self.load_failed.emit(message, traceback.format_exc())
+            return message
         self._engine = engine
+        if self._state_cache is not None and hasattr(engine, "use_state_cache"):
+            engine.use_state_cache(self._state_cache)  # the local engine; not a remote one
+        self.loaded_path = Path(engine.model_path)
+        source = getattr(engine.template, "source", "")
         self.loaded.emit(ModelStatus(engine.model_name, Path(engine.model_path), engine.n_ctx,
                                      engine.device.describe(), engine.template.warning,
-                                     time.perf_counter() - started))
+                                     time.perf_counter() - started,
+                                     thinking_modes(source if isinstance(source, str) else "")))
+        return ""
 
-    @Slot(int, object, object, object)
-    def generate(self, gen_id: int, messages: list[ChatMessage], sampling: SamplingSettings,
-                 stop: threading.Event) -> None:
-        if self._engine is None:
-            self.failed.emit(gen_id, "No model is loaded.")
+    @Slot()
+    def run_next(self) -> None:
+        """Run the next queued job: one per wake-up, so a load asked for meanwhile (a queued
+        signal too) comes between two jobs rather than after all of them."""
+        job = self._queue.take()
+        if job is None:
             return
+        problem = self._switch_model(job)
+        if problem or self._engine is None:
+            job.sink.failed(problem or "No model is loaded.", "no_model")
+            return
+        if hasattr(self._engine, "set_conversation"):  # whose KV state the reply builds
+            self._engine.set_conversation(job.conversation_id)
+        self.running = job
+        started = time.perf_counter()
+        backend: Any = self._engine
+        if isinstance(job.sink, _WindowSink):
+            backend = _TypedBackend(self._engine, job.sink)
         try:
-            generation = self._engine.stream(messages, sampling, stop)
-            self._stream_deltas(gen_id, generation)
-        except OpenChatError as exc:
-            self.failed.emit(gen_id, str(exc))
-            return
-        except Exception as exc:
-            log.exception("generation failed")
-            self.failed.emit(gen_id, f"Generation failed: {exc}")
-            return
-        stats: GenerationStats = generation.stats
-        if stats.stop_reason == "error":
-            self.failed.emit(gen_id, f"Generation failed: {stats.error}")
-        else:
-            self.finished.emit(gen_id, stats)
-        self.context_used.emit(int(self._engine.cached_tokens), int(self._engine.n_ctx))
-
-    def _stream_deltas(self, gen_id: int, generation: ReplyStream) -> None:
-        """Emit ``token(gen_id, text, tokens so far)``, joining deltas that come in quick
-        succession; whatever is pending goes out before this returns or raises."""
-        pending: list[str] = []
-        last_emit = 0.0
-        try:
-            for delta in generation:
-                pending.append(delta)
-                now = time.perf_counter()
-                if now - last_emit >= DELTA_INTERVAL_S:
-                    self.token.emit(gen_id, "".join(pending), generation.stats.generated_tokens)
-                    pending, last_emit = [], now
+            execute(backend, job)
         finally:
-            if pending:
-                self.token.emit(gen_id, "".join(pending), generation.stats.generated_tokens)
+            self.running = None
+        if job.from_window:
+            self.context_used.emit(int(self._engine.cached_tokens), int(self._engine.n_ctx))
+        else:
+            self._queue.record_duration(time.perf_counter() - started)
+
+    def _switch_model(self, job: GenerationJob) -> str:
+        """Load the model an API job names, if another is loaded (the window follows through
+        ``loaded``); the failure's one line, or ""."""
+        wanted = job.model_path
+        if wanted is None or job.stop.is_set() or (
+                self.loaded_path is not None and wanted.resolve() == self.loaded_path.resolve()):
+            return ""
+        base = self._settings or LoadSettings(model_path=wanted)
+        return self._load(replace(base, model_path=wanted))
 
     @Slot()
     def close(self) -> None:
         engine, self._engine = self._engine, None
+        self.loaded_path = None
         if engine is not None:
             engine.close()
 
@@ -135,8 +174,10 @@ class LlmWorker(QObject):
 
     Signals: ``load_started(str path)``, ``loaded(ModelStatus)``,
     ``load_failed(str message, str details)``, ``token(int gen_id, str text, int tokens)``
-    (new text and the reply's token count so far; deltas less than ``DELTA_INTERVAL_S`` apart
-    come joined), ``finished(int gen_id, GenerationStats)``, ``failed(int gen_id, str message)``,
+    (new answer text and the reply's token count so far; deltas less than
+    ``DELTA_INTERVAL_S`` apart come joined), ``thinking(int gen_id, str text, int tokens)``
+    (new thinking text, likewise), ``tool_call(int gen_id, ToolCall)``,
+    ``finished(int gen_id, GenerationStats)``, ``failed(int gen_id, str message)``,
     ``context_used(int used, int n_ctx)``, ``busy_changed(bool)``.
     A stopped generation still ends with ``finished`` (stop reason ``stopped``).
     """
@@ -145,25 +186,34 @@ class LlmWorker(QObject):
     loaded = Signal(object)
     load_failed = Signal(str, str)
     token = Signal(int, str, int)
+    thinking = Signal(int, str, int)
+    tool_call = Signal(int, object)
     finished = Signal(int, object)
     failed = Signal(int, str)
     context_used = Signal(int, int)
     busy_changed = Signal(bool)
 
     _request_load = Signal(object)
-    _request_generate = Signal(int, object, object, object)
+    _wake = Signal()
     _request_close = Signal()
 
     def __init__(self, engine_factory: EngineFactory = default_engine_factory,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None,
+                 max_waiting_api: int = DEFAULT_MAX_WAITING,
+                 state_cache: StateCache | None = None) -> None:
         super().__init__(parent)
+        # Kept conversation states (KV caches); None keeps none. See core/llm/state_cache.py.
+        self.state_cache = state_cache
+        # Window replies and API requests share this one queue (window first; see
+        # generation_queue.py); each job put wakes the model thread once.
+        self.queue = GenerationQueue(max_waiting_api, wake=self._wake.emit)
         self.status: ModelStatus | None = None
         self.current_gen_id = 0
         self._stop = threading.Event()
         self._busy = False
         self._thread = QThread()
         self._thread.setObjectName("llm-worker")
-        self._host = _EngineHost(engine_factory)
+        self._host = _EngineHost(engine_factory, self.queue, state_cache)
         self._host.moveToThread(self._thread)
         self._connect()
         self._thread.start()
@@ -171,12 +221,15 @@ class LlmWorker(QObject):
     def _connect(self) -> None:
         host = self._host
         self._request_load.connect(host.load)
-        self._request_generate.connect(host.generate)
+        # Queued explicitly: the API server emits this from its own (non-Qt) thread.
+        self._wake.connect(host.run_next, Qt.ConnectionType.QueuedConnection)
         self._request_close.connect(host.close)
         host.load_started.connect(self.load_started)
         host.loaded.connect(self._on_host_loaded)
         host.load_failed.connect(self._on_host_load_failed)
         host.token.connect(self.token)
+        host.thinking.connect(self.thinking)
+        host.tool_call.connect(self.tool_call)
         host.finished.connect(self._on_host_finished)
         host.failed.connect(self._on_host_failed)
         host.context_used.connect(self.context_used)
@@ -191,14 +244,36 @@ class LlmWorker(QObject):
         self.status = None
         self._request_load.emit(settings)
 
-    def generate(self, messages: list[ChatMessage], sampling: SamplingSettings) -> int:
-        """Queue a reply; a running one is stopped first. Returns the new generation id."""
+    def generate(self, messages: list[ChatMessage], sampling: SamplingSettings,
+                 thinking: str = "", conversation_id: int | None = None) -> int:
+        """Queue a reply ahead of any API request; the window's running reply is stopped
+        first (an API request's never is). ``thinking`` is the conversation's Thinking
+        choice ("" leaves it to the template). Returns the new generation id."""
         self.stop()
         self.current_gen_id += 1
         self._stop = threading.Event()
         self._set_busy(True)
-        self._request_generate.emit(self.current_gen_id, list(messages), sampling, self._stop)
+        self.queue.put_window(GenerationJob(
+            "chat", _WindowSink(self._host, self.current_gen_id), sampling,
+            messages=list(messages), stop=self._stop, from_window=True,
+            gen_id=self.current_gen_id, conversation_id=conversation_id,
+            options=GenerationOptions(thinking=thinking) if thinking else None))
         return self.current_gen_id
+
+    def forget_conversation(self, conversation_id: int, for_good: bool = True) -> None:
+        """Remove a conversation's kept states (any thread): ``for_good`` when it was
+        deleted, else (a message was deleted) until it is read again."""
+        if self.state_cache is not None:
+            self.state_cache.forget_conversation(conversation_id, for_good)
+
+    def submit_api(self, job: GenerationJob) -> None:
+        """Queue an API job behind the window's; raises ``QueueFullError``. Thread-safe."""
+        self.queue.put_api(job)
+
+    @property
+    def loaded_path(self) -> Path | None:
+        """The loaded model's file, read from any thread (None while none is loaded)."""
+        return self._host.loaded_path
 
     def stop(self) -> None:
         """End the current reply within one token (or one prompt chunk)."""
@@ -209,10 +284,17 @@ class LlmWorker(QObject):
         if not self._thread.isRunning():
             return
         self.stop()
+        for job in self.queue.cancel_api():
+            job.sink.failed("The model is shutting down.", "no_model")
+        running = self._host.running
+        if running is not None:
+            running.stop.set()
         self._request_close.emit()
         self._thread.quit()
         if not self._thread.wait(timeout_ms):
             log.warning("model thread did not stop within %d ms", timeout_ms)
+        if self.state_cache is not None and not self.state_cache.flush(timeout_ms / 1000):
+            log.warning("conversation states still being written at quit")
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
@@ -240,3 +322,94 @@ class LlmWorker(QObject):
         if gen_id == self.current_gen_id:
             self._set_busy(False)
         self.failed.emit(gen_id, message)
+
+
+class _WindowSink:
+    """A window job's results as the host's signals: ``token`` and ``thinking`` join deltas
+    that come less than ``DELTA_INTERVAL_S`` apart (the first goes out at once), and whatever
+    is pending goes out before ``finished`` or ``failed``."""
+
+    def __init__(self, host: _EngineHost, gen_id: int) -> None:
+        self._host = host
+        self._gen_id = gen_id
+        self._pending: list[tuple[bool, str]] = []  # (is thinking, text), in order
+        self._tokens = 0
+        self._last_emit = 0.0
+
+    def started(self) -> None:
+        pass
+
+    def delta(self, text: str, tokens: int) -> None:
+        self._add(False, text, tokens)
+
+    def thinking(self, text: str, tokens: int) -> None:
+        self._add(True, text, tokens)
+
+    def tool_call(self, call: object) -> None:
+        self._flush()
+        self._host.tool_call.emit(self._gen_id, call)
+
+    def _add(self, thinking: bool, text: str, tokens: int) -> None:
+        self._pending.append((thinking, text))
+        self._tokens = tokens
+        now = time.perf_counter()
+        if now - self._last_emit >= DELTA_INTERVAL_S:
+            self._flush()
+            self._last_emit = now
+
+    def finished(self, stats: GenerationStats) -> None:
+        self._flush()
+        self._host.finished.emit(self._gen_id, stats)
+
+    def embedded(self, vectors: list[list[float]], tokens: int) -> None:
+        pass
+
+    def failed(self, message: str, kind: FailureKind) -> None:
+        self._flush()
+        self._host.failed.emit(self._gen_id, message)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        # Consecutive pieces of one kind travel as one signal, in their order.
+        while pending:
+            kind = pending[0][0]
+            run = 0
+            while run < len(pending) and pending[run][0] == kind:
+                run += 1
+            text = "".join(piece for _, piece in pending[:run])
+            signal = self._host.thinking if kind else self._host.token
+            signal.emit(self._gen_id, text, self._tokens)
+            pending = pending[run:]
+
+
+class _TypedBackend:
+    """The backend as ``execute`` sees it for a window job: its reply streams yield only the
+    answer text, while thinking and tool calls go to the window's sink on their own."""
+
+    def __init__(self, backend: ChatBackend, sink: _WindowSink) -> None:
+        self._backend = backend
+        self._sink = sink
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+    def stream(self, *args: Any, **kwargs: Any) -> _AnswerStream:
+        return _AnswerStream(self._backend.stream(*args, **kwargs), self._sink)
+
+
+class _AnswerStream:
+    """A reply split by ``TypedReply``: iterating yields the answer deltas."""
+
+    def __init__(self, stream: ReplyStream, sink: _WindowSink) -> None:
+        self._typed = TypedReply(stream)
+        self._sink = sink
+        self.stats = stream.stats
+
+    def __iter__(self) -> Iterator[str]:
+        for part in self._typed:
+            if part.kind == "answer":
+                yield part.text
+            elif part.kind == "thinking":
+                self._sink.thinking(part.text, self.stats.generated_tokens)
+        for call in self._typed.tool_calls:
+            self._sink.tool_call(call)

@@ -6,9 +6,12 @@ string in ``ui/`` or a setting's help text has no entry here.
 
 from __future__ import annotations
 
+from openchat_desktop.ui.i18n_zh_catalog import CATALOG_ZH
 from openchat_desktop.ui.i18n_zh_models import MODELS_ZH
 from openchat_desktop.ui.i18n_zh_remote import REMOTE_ZH
 from openchat_desktop.ui.i18n_zh_server import SERVER_ZH
+from openchat_desktop.ui.i18n_zh_states import STATES_ZH
+from openchat_desktop.ui.i18n_zh_thinking import THINKING_ZH
 
 _MENUS = {
     "&File": "文件(&F)", "&Chat": "对话(&C)", "&Models": "模型(&M)",
@@ -168,4 +171,5 @@ _HELP = {
 }
 
 ZH_CN: dict[str, str] = {**_MENUS, **_CHAT, **_SIDEBAR, **_WINDOW, **_SETTINGS, **_HELP,
-                        **MODELS_ZH, **SERVER_ZH, **REMOTE_ZH}
+                        **MODELS_ZH, **SERVER_ZH, **REMOTE_ZH, **THINKING_ZH,
+                        **STATES_ZH, **CATALOG_ZH}

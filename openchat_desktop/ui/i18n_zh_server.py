@@ -20,9 +20,11 @@ SERVER_ZH: dict[str, str] = {
     "Clients must send 'Authorization: Bearer KEY'. Required when other computers are "
     "allowed.": "客户端必须发送“Authorization: Bearer 密钥”。允许其他电脑访问时必须设置。",
     "Allowed browser origins": "允许的浏览器来源",
-    "Web pages from these origins (e.g. http://localhost:5173) may call the server; empty "
-    "blocks every web page.":
-        "来自这些来源的网页（例如 http://localhost:5173）可以调用服务器；留空则阻止所有网页。",
+    "Web pages from these origins may call the server, e.g. http://localhost:5173 (separate "
+    "several with spaces); empty blocks every web page.":
+        "来自这些来源的网页可以调用服务器，例如 http://localhost:5173（多个之间用空格分隔）；"
+        "留空则阻止所有网页。",
+    "Any free port": "任意空闲端口",
     "API: {address} · {served} served": "API：{address} · 已处理 {served} 个请求",
     "API: {address} · {served} served · {active} in progress":
         "API：{address} · 已处理 {served} 个 · 进行中 {active} 个",

@@ -35,8 +35,10 @@ TABS: list[tuple[str, list[str]]] = [
                        "sampling.max_tokens", "sampling.seed"]),
     (N_("Model loading"), ["model.ctx_size", "model.n_gpu_layers", "model.threads",
                            "model.flash_attn", "model.kv_cache_type",
-                           "model.grow_context"]),
+                           "model.grow_context", "cache.state_cache_mb"]),
     (N_("Hugging Face"), ["hub.endpoint", "hub.token", "hub.proxy"]),
+    (N_("Local server"), ["server.enabled", "server.port", "server.allow_network",
+                          "server.api_key", "server.cors_origins"]),
 ]
 
 
@@ -67,6 +69,9 @@ class SettingsDialog(QDialog):
         self.browse_button = QPushButton(self)
         self.browse_button.clicked.connect(self._on_browse_button_clicked)
         self.forms[1].insertRow(1, "", self.browse_button)
+        self.clear_states_button = QPushButton(self)
+        self.clear_states_button.clicked.connect(self._on_clear_states_button_clicked)
+        self.forms[2].addRow("", self.clear_states_button)
         self.error_label = named(QLabel(self, wordWrap=True), "errorLabel")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
@@ -110,6 +115,9 @@ class SettingsDialog(QDialog):
         self.connections_page.retranslate()
         self.browse_button.setText(tr("Browse…"))
         self.browse_button.setAccessibleName(tr("Choose the default model file"))
+        self.clear_states_button.setText(tr("Clear kept conversation states") if
+                                         self.clear_states_button.isEnabled() else
+                                         tr("Kept conversation states cleared"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("OK"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
 
@@ -131,6 +139,15 @@ class SettingsDialog(QDialog):
         if path:
             self.field("model.default").set_value(path)
             self._on_field_edited("model.default", path)
+
+    @Slot()
+    def _on_clear_states_button_clicked(self) -> None:
+        # At once, not on OK: like emptying a cache, there is nothing to take back.
+        cache = self._ctx.worker.state_cache
+        if cache is not None:
+            cache.clear()
+        self.clear_states_button.setEnabled(False)
+        self.retranslate()
 
     @Slot(str)
     def _on_language_changed(self, _language: str) -> None:

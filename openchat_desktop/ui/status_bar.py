@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from openchat_desktop.core.llm.streaming import GenerationStats
+from openchat_desktop.core.remote.model_ref import remote_host
 from openchat_desktop.services.llm_worker import ModelStatus
 from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.widgets import named
@@ -38,6 +39,7 @@ class StatusBar(QStatusBar):
         self._first_token_at: float | None = None
         self._first_tokens = self._tokens = 0
         self._speed: float | None = None
+        self._api: tuple[str, int, int] = ("", 0, 0)  # address ("" = off), served, active
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)
         self.progress.setFixedWidth(80)
@@ -45,11 +47,19 @@ class StatusBar(QStatusBar):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.model_label = QLabel(self)
+        self._remote = ""  # host:port while a remote model is loaded
+        # The privacy promise: a model on another machine is never mistaken for a local one.
+        self.remote_label = named(QLabel(self), "warningLabel")
+        self.remote_label.setStyleSheet("font-weight: bold;")
+        self.remote_label.hide()
         self.device_label = named(QLabel(self), "muted")
         self.context_label = named(QLabel(self), "muted")
         self.speed_label = named(QLabel(self), "muted")
-        for widget in (self.progress, self.model_label, self.device_label, self.context_label,
-                       self.speed_label):
+        self.api_label = named(QLabel(self), "muted")
+        self.api_label.hide()
+        for widget in (self.progress, self.model_label, self.remote_label, self.device_label,
+                       self.context_label,
+                       self.speed_label, self.api_label):
             if isinstance(widget, QLabel):
                 widget.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(widget)
@@ -93,17 +103,36 @@ class StatusBar(QStatusBar):
         self.device_label.setText(tr("Device: {device}").format(device=self._device)
                                   if self._device else "")
         self.device_label.setToolTip(self._device)
+        self.remote_label.setText(tr("Remote: {host}").format(host=self._remote))
+        self.remote_label.setToolTip(tr("Your messages are sent to {host} and answered "
+                                        "there.").format(host=self._remote))
+        self.remote_label.setAccessibleName(tr("Remote model"))
         if self._context is not None:
             self.context_label.setText(tr("Context {used} / {size}").format(
                 used=self._context[0], size=self._context[1]))
         self.speed_label.setText(tr("{speed:.1f} tok/s").format(speed=self._speed)
                                  if self._speed else "")
         self.progress.setAccessibleName(tr("Loading model"))
+        address, served, active = self._api
+        self.api_label.setText(
+            tr("API: {address} · {served} served · {active} in progress").format(
+                address=address, served=served, active=active) if active else
+            tr("API: {address} · {served} served").format(address=address, served=served))
+        self.api_label.setAccessibleName(tr("Local API server"))
+
+    @Slot(str, int, int)
+    def show_api_status(self, address: str, served: int, active: int) -> None:
+        """The local API server's address and requests (served, running or waiting); an
+        empty address hides it (the server is off)."""
+        self._api = (address, served, active)
+        self.api_label.setVisible(bool(address))
+        self.retranslate()
 
     # -- model ------------------------------------------------------------------------------
     @Slot(str)
     def _on_worker_load_started(self, path: str) -> None:
         self._state, self._model, self._device = "loading", Path(path).stem, ""
+        self._show_remote("")
         self._context = None
         self.progress.show()
         self.retranslate()
@@ -111,6 +140,7 @@ class StatusBar(QStatusBar):
     @Slot(object)
     def _on_worker_loaded(self, status: ModelStatus) -> None:
         self._state, self._model, self._device = "loaded", status.model_name, status.device
+        self._show_remote(remote_host(status.device))
         self._context = (0, status.n_ctx)
         self.progress.hide()
         self.retranslate()
@@ -118,8 +148,15 @@ class StatusBar(QStatusBar):
     @Slot(str, str)
     def _on_worker_load_failed(self, _message: str, _details: str) -> None:
         self._state, self._device = "failed", ""
+        self._show_remote("")
         self.progress.hide()
         self.retranslate()
+
+    def _show_remote(self, host: str) -> None:
+        self._remote = host
+        if host:
+            self._device = ""  # the remote label says it, in its own colour
+        self.remote_label.setVisible(bool(host))
 
     @Slot(int, int)
     def _on_worker_context_used(self, used: int, size: int) -> None:

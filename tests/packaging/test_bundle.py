@@ -215,3 +215,32 @@ def test_install_and_uninstall_scripts(bundle: Bundle, home: Path) -> None:
     assert not desktop.exists()
     assert not command.is_symlink()
     assert not list(icons.rglob(f"{APP_ID}.*"))
+
+
+def test_api_server_answers_from_the_bundle(bundle: Bundle, home: Path) -> None:
+    # The ASGI stack imports parts of itself by name: this proves they were packaged.
+    import json
+    import signal
+    import urllib.request
+
+    process = subprocess.Popen([str(bundle.exe), "serve", "--port", "0", "--threads", "2"],
+                               env=user_env(home), cwd=home, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
+        assert match, line + (process.stderr.read() if process.stderr else "")
+        body = json.dumps({"messages": [{"role": "user", "content": "Hi"}],
+                           "max_tokens": 8}).encode()
+        request = urllib.request.Request(f"{match.group(1)}/chat/completions", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            reply = json.loads(response.read())
+        assert reply["object"] == "chat.completion" and reply["usage"]["completion_tokens"] > 0
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)

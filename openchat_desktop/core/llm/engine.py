@@ -12,16 +12,21 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import llama_cpp
 
-from openchat_desktop.core.errors import ModelLoadError
+from openchat_desktop.core.errors import ContextOverflowError, ModelLoadError
 from openchat_desktop.core.gguf.info import GGUFInfo, read_gguf_info
 from openchat_desktop.core.gguf.tables import KV_CACHE_GGML_TYPES, kv_bytes_per_element
-from openchat_desktop.core.llm import kv_cache_growth, llama_runtime
+from openchat_desktop.core.llm import kv_cache_growth, kv_states, llama_runtime
 from openchat_desktop.core.llm.history_fit import fit_conversation, reply_reserve
-from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.reasoning import ReplyFormat, reply_format, thinking_variables
+from openchat_desktop.core.llm.sampling import (
+    GenerationOptions,
+    LoadSettings,
+    SamplingSettings,
+)
 from openchat_desktop.core.llm.streaming import GenerationStats, TextStream
 from openchat_desktop.core.llm.templates import ChatMessage, ChatTemplate, build_chat_template
 
@@ -29,6 +34,10 @@ log = logging.getLogger(__name__)
 # VRAM a GPU load needs beyond weights and KV cache: CUDA context, cuBLAS workspace, compute
 # buffers (about 0.5 GB measured on an H100 for a 135M model at context 8192).
 GPU_HEADROOM_BYTES = 512 << 20
+# Architectures of models that embed text rather than chat (llama.cpp's encoder-only ones):
+# they load with embeddings on, and only they answer embedding requests.
+EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2",
+                                     "jina-bert-v3", "modern-bert", "neo-bert", "t5encoder"})
 
 
 class _UnusedChatFormatter:
@@ -82,6 +91,7 @@ class Engine:
             self.info.chat_template, self.info.bos_token or "", self.info.eos_token or "")
         self.evaluated_tokens_total = 0
         self._decode_abort = llama_runtime.DecodeAbort()
+        self.state_keeper: kv_states.StateKeeper | None = None  # see use_state_cache
 
     @property
     def model_name(self) -> str:
@@ -90,6 +100,11 @@ class Engine:
     @property
     def model_path(self) -> Path:
         return self.settings.model_path
+
+    @property
+    def can_embed(self) -> bool:
+        """Whether this is an embedding model (see ``EMBEDDING_ARCHITECTURES``)."""
+        return self.info.architecture in EMBEDDING_ARCHITECTURES
 
     @property
     def cached_tokens(self) -> int:
@@ -180,6 +195,7 @@ class Engine:
                     str(self.settings.model_path), n_ctx=n_ctx, n_gpu_layers=gpu_layers,
                     n_threads=self.settings.resolved_threads(), n_batch=self.settings.n_batch,
                     flash_attn=flash_attn, verbose=False, type_k=kv_type, **cpu_only,
+                    embedding=self.info.architecture in EMBEDDING_ARCHITECTURES,
                     # llama.cpp quantizes the V cache only with flash attention.
                     type_v=kv_type if flash_attn else KV_CACHE_GGML_TYPES["f16"])
             except (ValueError, RuntimeError, OSError) as exc:
@@ -187,15 +203,31 @@ class Engine:
         raise ModelLoadError(f"llama.cpp could not load {self.settings.model_path.name}: "
                              f"{reason}")
 
+    def use_state_cache(self, cache: StateCache | None) -> None:
+        """Keep the states of conversations it leaves in ``cache`` and restore them when a
+        prompt comes back to one (``kv_states``); None stops it."""
+        self.state_keeper = (None if cache is None or self._llm is None
+                             else kv_states.StateKeeper(cache, kv_states.fingerprint(self)))
+
+    def set_conversation(self, conversation_id: int | None) -> None:
+        """Name the conversation the next prompt belongs to (None: an API request, whose
+        state is never written to disk)."""
+        if self.state_keeper is not None:
+            self.state_keeper.next_conversation = conversation_id
+
     def close(self) -> None:
         """Free the model now rather than whenever the garbage collector runs."""
+        if self.state_keeper is not None and self._llm is not None \
+                and not kv_cache_growth.lost(self._llm):
+            self.state_keeper.park(self._llm)  # an unload or quit leaves the conversation
         llm, self._llm = self._llm, None  # type: ignore[assignment]
         if llm is not None:
             llm.close()
 
     # -- prompts ---------------------------------------------------------------------------
-    def tokenize_prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
-        text = self.template.render(messages)
+    def tokenize_prompt(self, messages: Sequence[ChatMessage],
+                        options: GenerationOptions | None = None) -> list[int]:
+        text = self.template.render(messages, **self.template_variables(options))
         bos = self.info.bos_token or ""
         add_bos = bool(self.info.add_bos_token) and not (bos and text.startswith(bos))
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
@@ -203,14 +235,22 @@ class Engine:
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def fit(self, messages: Sequence[ChatMessage],
-            sampling: SamplingSettings) -> tuple[list[ChatMessage], list[int], int]:
+    def template_variables(self, options: GenerationOptions | None) -> dict[str, Any]:
+        """What the chat template gets besides the messages, for ``options``."""
+        if options is None:
+            return {}
+        return {**thinking_variables(options.thinking, self.template.source),
+                **options.template_vars}
+
+    def fit(self, messages: Sequence[ChatMessage], sampling: SamplingSettings,
+            options: GenerationOptions | None = None
+            ) -> tuple[list[ChatMessage], list[int], int]:
         """Drop the oldest turns until the prompt leaves room for the reply."""
         limit = self.n_ctx - reply_reserve(self.n_ctx, sampling.max_tokens)
         cache: dict[int, list[int]] = {}
 
         def measure(kept: Sequence[ChatMessage]) -> int:
-            cache[len(kept)] = self.tokenize_prompt(kept)
+            cache[len(kept)] = self.tokenize_prompt(kept, options)
             return len(cache[len(kept)])
 
         kept, dropped = fit_conversation(messages, measure, limit)
@@ -218,24 +258,77 @@ class Engine:
 
     # -- generation ------------------------------------------------------------------------
     def stream(self, messages: Sequence[ChatMessage], sampling: SamplingSettings,
-               stop_event: threading.Event | None = None) -> Generation:
+               stop_event: threading.Event | None = None,
+               options: GenerationOptions | None = None) -> Generation:
         """Start a reply. Raises ``ContextOverflowError``, ``TemplateError`` or (after the
         context was lost for want of memory) ``ModelLoadError`` right away;
         iterate the result for text deltas, then read ``.stats``."""
         if kv_cache_growth.lost(self._llm):
             raise ModelLoadError(kv_cache_growth.LOST_MESSAGE)
-        _, tokens, dropped = self.fit(messages, sampling)
+        _, tokens, dropped = self.fit(messages, sampling, options)
+        if self.state_keeper is not None:
+            self.state_keeper.before_prompt(self._llm, tokens)
         self.release_unused_room(tokens)
         if not self.make_room(len(tokens) + 1):
             log.warning("context limited to the %d tokens it has now", self.allocated_ctx)
             self.n_ctx = self.allocated_ctx
-            _, tokens, dropped = self.fit(messages, sampling)
-        return Generation(self, tokens, sampling, stop_event or threading.Event(), dropped)
+            _, tokens, dropped = self.fit(messages, sampling, options)
+        generation = Generation(self, tokens, sampling, stop_event or threading.Event(),
+                                dropped, options)
+        generation.reply_format = self.reply_format_for(tokens)
+        return generation
+
+    def reply_format_for(self, tokens: list[int]) -> ReplyFormat:
+        """How replies to this prompt mark their thinking (see ``core/llm/reasoning.py``):
+        the template says which family, the prompt's last tokens whether it opened a
+        ``<think>`` the reply starts inside of."""
+        tail = bytes(self._llm.detokenize(tokens[-4:], special=True)).decode("utf-8", "replace")
+        return reply_format(self.template.source, tail)
+
+    def stream_prompt(self, prompt: str, sampling: SamplingSettings,
+                      stop_event: threading.Event | None = None,
+                      options: GenerationOptions | None = None) -> Generation:
+        """Continue plain text (no chat template). Raises ``ContextOverflowError`` when the
+        prompt leaves no room for a single token of reply."""
+        if kv_cache_growth.lost(self._llm):
+            raise ModelLoadError(kv_cache_growth.LOST_MESSAGE)
+        add_bos = bool(self.info.add_bos_token)
+        tokens = list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=False))
+        if not tokens or len(tokens) >= self.n_ctx:
+            raise ContextOverflowError(
+                f"The prompt has {len(tokens)} tokens; this model's context holds "
+                f"{self.n_ctx}, reply included." if tokens else "The prompt is empty.")
+        if self.state_keeper is not None:
+            self.state_keeper.before_prompt(self._llm, tokens)
+        self.release_unused_room(tokens)
+        if not self.make_room(len(tokens) + 1):
+            raise ContextOverflowError(
+                f"The prompt has {len(tokens)} tokens but only {self.allocated_ctx} fit "
+                "in the memory there is.")
+        raw = GenerationOptions() if options is None else options
+        return Generation(self, tokens, sampling, stop_event or threading.Event(), 0,
+                          GenerationOptions(raw.stop, raw.presence_penalty,
+                                            raw.frequency_penalty, raw.grammar, raw=True))
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One normalized vector per text. Raises ``ModelLoadError`` for a chat model and
+        ``ContextOverflowError`` for a text longer than the context."""
+        if not self.can_embed:
+            raise ModelLoadError(f"{self.model_name} is a chat model, not an embedding model")
+        for text in texts:
+            if self.count_tokens(text) > self.n_ctx:
+                raise ContextOverflowError(
+                    f"An input is longer than this model's context of {self.n_ctx} tokens.")
+        vectors = self._llm.embed(list(texts), normalize=True, truncate=False)
+        self._llm.n_tokens = 0  # embedding cleared the KV cache: nothing there to reuse
+        return [list(map(float, vector)) for vector in vectors]
 
     def _prefill(self, tokens: list[int], stop: threading.Event) -> int | None:
         """Evaluate the part of the prompt the KV cache lacks; None when stopped."""
         llm = self._llm
         reuse = self._reusable_prefix(tokens)
+        if self.state_keeper is not None:
+            reuse = self.state_keeper.restore(self, tokens, reuse)
         llm.n_tokens = reuse
         # One batch per decode (a GPU backend cannot be interrupted mid-decode, but reads a
         # batch in a fraction of a second); the CPU backend stops inside a decode.
@@ -266,13 +359,18 @@ class Engine:
             reuse += 1
         return min(reuse, len(tokens) - 1)
 
-    def _token_loop(self, tokens: list[int], sampling: SamplingSettings) -> Iterator[int]:
+    def _token_loop(self, tokens: list[int], sampling: SamplingSettings,
+                    options: GenerationOptions) -> Iterator[int]:
         llm = self._llm
         llm.set_seed(sampling.effective_seed())
         llm.last_n_tokens_size = sampling.repeat_last_n
+        grammar = (llama_cpp.LlamaGrammar.from_string(options.grammar, verbose=False)
+                   if options.grammar else None)
         return llm.generate(tokens, top_k=sampling.top_k, top_p=sampling.top_p,
                             min_p=sampling.min_p, temp=sampling.temperature,
-                            repeat_penalty=sampling.repeat_penalty, reset=True)
+                            repeat_penalty=sampling.repeat_penalty, reset=True,
+                            presence_penalty=options.presence_penalty,
+                            frequency_penalty=options.frequency_penalty, grammar=grammar)
 
     def _is_end_of_generation(self, token: int) -> bool:
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
@@ -283,14 +381,19 @@ class Engine:
 
 class Generation:
     """One streamed reply: iterate for text deltas (whole UTF-8 characters); afterwards
-    ``stats`` holds the figures and the stop reason (eos, length, stopped, error)."""
+    ``stats`` holds the figures and the stop reason (eos, length, stopped, error).
+    ``reply_format`` tells ``core/llm/reply_parts.TypedReply`` how thinking is marked."""
+
+    reply_format: ReplyFormat = "plain"
 
     def __init__(self, engine: Engine, tokens: list[int], sampling: SamplingSettings,
-                 stop: threading.Event, trimmed: int) -> None:
+                 stop: threading.Event, trimmed: int,
+                 options: GenerationOptions | None = None) -> None:
         self._engine = engine
         self._tokens = tokens
         self._sampling = sampling
         self._stop = stop
+        self._options = options or GenerationOptions()
         self.stats = GenerationStats(prompt_tokens=len(tokens), trimmed_messages=trimmed)
         self._deltas: list[str] = []
 
@@ -325,9 +428,13 @@ class Generation:
     def _sample(self, started: float, prompt_done: float) -> Iterator[str]:
         engine, stats = self._engine, self.stats
         limit = min(self._sampling.max_tokens, engine.n_ctx - len(self._tokens))
-        text = TextStream(engine.template.stop_strings)
-        leading = True
-        tokens = engine._token_loop(self._tokens, self._sampling)
+        stops = engine.template.stop_strings + self._options.stop
+        if self.reply_format == "harmony":
+            # gpt-oss ends its thinking message with <|end|> and goes on with the answer.
+            stops = tuple(stop for stop in stops if stop != "<|end|>")
+        text = TextStream(stops)
+        leading = not self._options.raw
+        tokens = engine._token_loop(self._tokens, self._sampling, self._options)
         try:
             for token in tokens:
                 if stats.generated_tokens == 0:
@@ -379,3 +486,11 @@ def _load_failure_reason(exc: BaseException) -> str:
         if "unknown model architecture" in line or "failed to" in line.lower():
             return line.split(":", 1)[-1].strip() if "llama_model_load" in line else line
     return native[-1] if native else str(exc).splitlines()[0]
+
+
+if TYPE_CHECKING:
+    from openchat_desktop.core.llm.backend import ChatBackend
+    from openchat_desktop.core.llm.state_cache import StateCache
+
+    # mypy proves here that the engine implements the chat-backend seam the worker types.
+    _ENGINE_IS_A_CHAT_BACKEND: type[ChatBackend] = Engine

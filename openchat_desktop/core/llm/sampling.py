@@ -10,7 +10,7 @@ import logging
 import os
 import random
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -128,10 +128,15 @@ class GenerationOptions:
     ``stop`` strings end the reply (never shown); ``presence_penalty``/``frequency_penalty``
     are OpenAI's (-2..2, 0 disables); ``grammar`` is GBNF text that constrains every token
     (``core/llm/grammar.py`` makes one from a JSON schema); ``raw`` means the prompt is plain
-    text to continue, so the reply keeps its leading space."""
+    text to continue, so the reply keeps its leading space. ``thinking`` is a conversation's
+    Thinking choice ("on", "off", "low", "medium", "high"; "" the model's own way), turned
+    into the template's variable by ``core/llm/reasoning.thinking_variables``;
+    ``template_vars`` go to the chat template as they are (``tools``, ``documents``...)."""
 
     stop: tuple[str, ...] = ()
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     grammar: str = ""
     raw: bool = False
+    thinking: str = ""
+    template_vars: Mapping[str, Any] = field(default_factory=dict)

@@ -41,6 +41,11 @@ class AppPaths:
     def log_file(self) -> Path:
         return self.log_dir / "openchat.log"
 
+    @property
+    def state_cache_dir(self) -> Path:
+        """Kept conversation states (KV caches); safe to delete, made when first needed."""
+        return self.cache_dir / "state_cache"
+
     def ensure(self) -> AppPaths:
         for folder in (self.config_dir, self.data_dir, self.models_dir, self.cache_dir,
                        self.log_dir):

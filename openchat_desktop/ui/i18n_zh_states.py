@@ -1,0 +1,16 @@
+"""Simplified Chinese for the kept conversation states (``i18n_zh.py`` merges this one into
+``ZH_CN``). Keys are the English source text."""
+
+from __future__ import annotations
+
+STATES_ZH: dict[str, str] = {
+    "Kept conversation states (MB)": "保留的对话状态（MB）",
+    "Disk space for the context caches of conversations you leave, so that going back or "
+    "restarting the app answers without reading the conversation again; the least recently "
+    "used go first. 0 keeps them in memory only.":
+        "为离开的对话保留其上下文缓存所用的磁盘空间，回到对话或重启应用后无需重新读取整个对话"
+        "即可回答；最久未用的先被删除。0 表示只保留在内存中。",
+    "Memory only": "仅内存",
+    "Clear kept conversation states": "清除保留的对话状态",
+    "Kept conversation states cleared": "已清除保留的对话状态",
+}

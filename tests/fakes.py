@@ -14,7 +14,8 @@ from typing import Any
 
 from openchat_desktop.core.errors import ModelFileError
 from openchat_desktop.core.llm.backend import ChatBackend
-from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.reasoning import ReplyFormat
+from openchat_desktop.core.llm.sampling import GenerationOptions, LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
 
@@ -33,12 +34,15 @@ class FakeDevice:
 @dataclass(frozen=True)
 class FakeTemplate:
     warning: str | None = None
+    source: str = ""
 
 
 @dataclass
 class FakeOptions:
     """How fake engines behave. ``fail_after`` raises ``fail_with`` after that many tokens;
-    ``load_error`` makes the constructor raise; delays are honoured but cut short by stop."""
+    ``load_error`` makes the constructor raise; delays are honoured but cut short by stop.
+    ``reply_format`` is what the real engine would read from a thinking template ("think",
+    "think-open", "harmony"): scripted text then goes through the real splitter."""
 
     tokens: Script = DEFAULT_TOKENS
     tokens_per_second: float | None = None
@@ -50,6 +54,8 @@ class FakeOptions:
     trimmed_messages: int = 0
     template_warning: str | None = None
     n_ctx: int = 2048
+    reply_format: ReplyFormat = "plain"
+    template_source: str = ""
 
 
 class FakeGeneration:
@@ -61,6 +67,7 @@ class FakeGeneration:
         self.stats = GenerationStats(prompt_tokens=prompt_tokens, prompt_evaluated=prompt_tokens,
                                      trimmed_messages=options.trimmed_messages)
         self.text = ""
+        self.reply_format: ReplyFormat = options.reply_format
 
     def __iter__(self) -> Iterator[str]:
         options, stats = self._options, self.stats
@@ -97,9 +104,11 @@ class FakeEngine:
         self.model_name = self.model_path.stem
         self.n_ctx = settings.ctx_size or self.options.n_ctx
         self.device = FakeDevice()
-        self.template = FakeTemplate(self.options.template_warning)
+        self.template = FakeTemplate(self.options.template_warning,
+                                     self.options.template_source)
         self.prompts: list[list[ChatMessage]] = []
         self.sampling: list[SamplingSettings] = []
+        self.options_seen: list[GenerationOptions | None] = []
         self.closed = False
         self._cached = 0
 
@@ -108,9 +117,11 @@ class FakeEngine:
         return self._cached
 
     def stream(self, messages: Sequence[ChatMessage], sampling: SamplingSettings,
-               stop_event: threading.Event | None = None) -> FakeGeneration:
+               stop_event: threading.Event | None = None,
+               options: GenerationOptions | None = None) -> FakeGeneration:
         self.prompts.append(list(messages))
         self.sampling.append(sampling)
+        self.options_seen.append(options)
         script = self.options.tokens
         tokens = script(list(messages)) if callable(script) else script
         prompt = sum(len(m.content.split()) + 4 for m in messages)

@@ -26,6 +26,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     chat.add_argument("--prompt", metavar="TEXT", help="ask one question, print the reply, exit")
     chat.add_argument("--no-stats", action="store_true",
                       help="don't print the features line and the tokens/s lines")
+    chat.add_argument("--hide-thinking", action="store_true",
+                      help="don't print a thinking model's thinking, only its answer")
     chat.add_argument("--tokenizer", metavar="FILE",
                       help="accepted for compatibility and ignored: a GGUF file carries its "
                            "own tokenizer")
@@ -73,7 +75,8 @@ def run_chat(args: argparse.Namespace) -> int:
                   f"on {engine.device.describe()}, context {engine.n_ctx}", flush=True)
         if engine.template.warning:
             common.warn(engine.template.warning)
-        chat = TerminalChat(engine, ChatOptions(sampling, system, not args.no_stats))
+        chat = TerminalChat(engine, ChatOptions(sampling, system, not args.no_stats,
+                                                not args.hide_thinking))
         if args.prompt is not None:
             return 0 if chat.ask(args.prompt) else common.EXIT_INTERRUPTED
         return chat.run()

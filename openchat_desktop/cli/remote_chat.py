@@ -31,7 +31,8 @@ def run_remote_chat(load: LoadSettings, sampling: SamplingSettings, system: str,
             print(f"connected to {ref.label} in {time.perf_counter() - started:.2f}s: "
                   f"{client.device.describe()} (your messages are sent there)", flush=True)
         # TerminalChat is typed for the local engine but uses only the seam and ``.text``.
-        chat = TerminalChat(cast(Any, client), ChatOptions(sampling, system, not args.no_stats))
+        chat = TerminalChat(cast(Any, client), ChatOptions(sampling, system, not args.no_stats,
+                                                           not args.hide_thinking))
         if args.prompt is not None:
             return 0 if chat.ask(args.prompt) else common.EXIT_INTERRUPTED
         return chat.run()

@@ -2,6 +2,10 @@
 
 Prompt ``> ``, the reply streamed after ``bot: ``, then the seed's two stats lines. Ctrl-C stops
 the reply and keeps the conversation; Ctrl-D, ``/exit`` or a second Ctrl-C quits.
+
+A thinking model's thinking comes first, after ``thinking: `` (dimmed on a terminal), unless
+``show_thinking`` is off; the answer follows on a line of its own. A tool call is printed
+as ``[tool call] name {arguments}``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.reasoning import ReplyPart
+from openchat_desktop.core.llm.reply_parts import TypedReply
 from openchat_desktop.core.llm.sampling import SamplingSettings
+from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
 
 # CSI/OSC/other escape sequences and C0 controls except tab and newline: model output must
@@ -25,6 +32,7 @@ from openchat_desktop.core.llm.templates import ChatMessage
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
                       r"|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f\x9b]")
 QUIT_WINDOW_S = 2.0
+DIM, UNDIM = "\x1b[2m", "\x1b[22m"
 
 
 def strip_control(text: str) -> str:
@@ -39,6 +47,7 @@ class ChatOptions:
     sampling: SamplingSettings
     system_prompt: str = ""
     show_stats: bool = True
+    show_thinking: bool = True
 
 
 class TerminalChat:
@@ -53,6 +62,7 @@ class TerminalChat:
         self.history: list[ChatMessage] = []
         self._stop = threading.Event()
         self._last_interrupt = 0.0
+        self._section = ""  # what the reply is printing now: "", "thinking" or "answer"
 
     def run(self) -> int:
         """The REPL; returns the exit code."""
@@ -77,18 +87,21 @@ class TerminalChat:
         """One turn: stream the reply to ``text``. Returns False when the user quit."""
         self.history.append(ChatMessage("user", text))
         messages = self._with_system(self.history)
-        generation = self.engine.stream(messages, self.options.sampling, self._stop)
+        reply = TypedReply(self.engine.stream(messages, self.options.sampling, self._stop))
         self._write("bot: ")
+        self._section = ""
         try:
             with self._interrupts_stop_reply():
-                for delta in generation:
-                    self._write(strip_control(delta))
+                for part in reply:
+                    self._show(part)
         except KeyboardInterrupt:
-            self._remember_reply(generation.text)
+            self._end_thinking()
+            self._remember_reply(reply)
             self._write("\n")
             return False
-        self._remember_reply(generation.text)
-        stats = generation.stats
+        self._end_thinking()
+        self._remember_reply(reply)
+        stats = reply.stats
         if stats.trimmed_messages:
             self._write(f"\n(the {stats.trimmed_messages} oldest messages no longer fit in the "
                         "context and were left out)")
@@ -100,16 +113,49 @@ class TerminalChat:
         if self.options.show_stats:
             prompt_line, generated_line = stats.seed_lines()
             self._write(f"\n{prompt_line}\n{generated_line}\n")
+            if stats.thinking_tokens:
+                self._write(_thinking_line(stats))
         return True
+
+    def _show(self, part: ReplyPart) -> None:
+        if part.kind == "thinking":
+            if not self.options.show_thinking:
+                return
+            if self._section != "thinking":
+                self._section = "thinking"
+                self._write("thinking: " + (DIM if self._is_tty() else ""))
+            self._write(strip_control(part.text))
+            return
+        self._end_thinking()
+        self._section = "answer"
+        if part.kind == "tool_call":
+            self._write(f"\n[tool call] {strip_control(part.name)} "
+                        f"{strip_control(part.text)}\n")
+        else:
+            self._write(strip_control(part.text))
+
+    def _end_thinking(self) -> None:
+        """Leave the thinking: undim, and start the answer on a line of its own."""
+        if self._section == "thinking":
+            self._write((UNDIM if self._is_tty() else "") + "\n\n")
+            self._section = "answer"
+
+    def _is_tty(self) -> bool:
+        isatty = getattr(self.stdout, "isatty", None)
+        return bool(isatty and isatty())
 
     def _with_system(self, history: list[ChatMessage]) -> list[ChatMessage]:
         if self.options.system_prompt:
             return [ChatMessage("system", self.options.system_prompt), *history]
         return list(history)
 
-    def _remember_reply(self, text: str) -> None:
+    def _remember_reply(self, reply: TypedReply) -> None:
+        # The answer alone is what was said; the thinking rides along for the template to
+        # show or drop, as the model's own template decides.
+        text = reply.answer.strip()
         if text:
-            self.history.append(ChatMessage("assistant", text))
+            self.history.append(ChatMessage("assistant", text,
+                                            reasoning_content=reply.thinking or None))
         else:
             self.history.pop()  # nothing was said: forget the question so turns stay paired
 
@@ -149,3 +195,8 @@ class TerminalChat:
     def _write(self, text: str) -> None:
         self.stdout.write(text)
         self.stdout.flush()
+
+
+def _thinking_line(stats: GenerationStats) -> str:
+    return (f"{stats.thinking_tokens:4} thinking tokens, {stats.answer_tokens} answer tokens, "
+            f"thought for {stats.thinking_seconds:.1f} s\n")

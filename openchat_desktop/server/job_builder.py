@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.llm.sampling import GenerationOptions, SamplingSettings
 from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.core.settings_schema import SEED_RANDOM
 from openchat_desktop.server.errors import ApiError
-from openchat_desktop.server.schemas import ChatCompletionRequest, ResponseFormat, _Sampling
+from openchat_desktop.server.schemas import (
+    ChatCompletionRequest,
+    ResponseFormat,
+    ToolCallIn,
+    _Sampling,
+)
 from openchat_desktop.server.state import ServerState
 
 _ROLES = {"developer": "system"}
+# Template variables a request may not set through chat_template_kwargs: the conversation
+# and the special tokens are the server's to give.
+_RESERVED_VARIABLES = frozenset({"messages", "add_generation_prompt", "bos_token",
+                                 "eos_token", "raise_exception", "strftime_now"})
 
 
 def sampling_for(body: _Sampling, defaults: SamplingSettings,
@@ -57,7 +70,48 @@ def grammar_for(response_format: ResponseFormat | None) -> str:
 
 
 def chat_messages(body: ChatCompletionRequest) -> list[ChatMessage]:
-    return [ChatMessage(_ROLES.get(m.role, m.role), m.text()) for m in body.messages]
+    """The conversation as templates take it: an assistant's tool calls with their
+    arguments as a JSON object (what ``transformers`` templates expect), a tool message
+    with the id of the call it answers."""
+    messages = []
+    for index, m in enumerate(body.messages):
+        if m.role == "tool" and not m.tool_call_id:
+            raise ApiError(400, "a message with role 'tool' needs the tool_call_id of the "
+                                "call it answers", param=f"messages.{index}.tool_call_id")
+        calls = tuple(_call_for_template(call) for call in m.tool_calls or ())
+        messages.append(ChatMessage(_ROLES.get(m.role, m.role), m.text(),
+                                    reasoning_content=m.reasoning_content or None,
+                                    tool_calls=calls, tool_call_id=m.tool_call_id,
+                                    name=m.name if m.role == "tool" else None))
+    return messages
+
+
+def chat_options(body: ChatCompletionRequest) -> GenerationOptions:
+    """``options_for`` plus what only chat has: tools for the template (unless
+    ``tool_choice`` is "none"), the Thinking choice from ``reasoning_effort``, and
+    ``chat_template_kwargs``."""
+    variables: dict[str, Any] = {}
+    for key, value in (body.chat_template_kwargs or {}).items():
+        if key in _RESERVED_VARIABLES:
+            raise ApiError(400, f"chat_template_kwargs cannot set {key}",
+                           param="chat_template_kwargs")
+        variables[key] = value
+    if body.tools and body.tool_choice != "none":
+        variables["tools"] = [tool.model_dump(exclude_none=True) for tool in body.tools]
+    effort = body.reasoning_effort
+    thinking = {"minimal": "low"}.get(effort, effort) if effort else ""
+    return replace(options_for(body, body.response_format), thinking=thinking,
+                   template_vars=variables)
+
+
+def _call_for_template(call: ToolCallIn) -> dict[str, Any]:
+    arguments: Any = call.function.arguments
+    if isinstance(arguments, str):
+        # Not JSON: the template gets the text as it came.
+        with contextlib.suppress(ValueError):
+            arguments = json.loads(arguments)
+    return {"id": call.id or "", "type": "function",
+            "function": {"name": call.function.name, "arguments": arguments}}
 
 
 def model_for(state: ServerState, requested: str | None) -> Path | None:

@@ -39,7 +39,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
     job = GenerationJob(
         "chat", sink, job_builder.sampling_for(body, state.sampling, max_tokens),
         messages=job_builder.chat_messages(body),
-        options=job_builder.options_for(body, body.response_format), model_path=path)
+        options=job_builder.chat_options(body), model_path=path)
     return await _answer(request, state, JobRun(state.owner, job, sink,
                                                 state.config.request_timeout_s),
                          body.stream, bool(body.stream_options and
@@ -91,19 +91,38 @@ async def _answer(request: Request, state: ServerState, run: JobRun, stream: boo
     stats = final.stats or GenerationStats()
     request.state.tokens = stats.prompt_tokens + stats.generated_tokens
     text = "".join(texts)
-    reason = _finish_reason(stats)
+    reason = _finish_reason(stats, bool(run.tool_calls))
     usage = _usage(stats)
     if chat:
         return ChatCompletion(id=ids.id, created=ids.created, model=ids.model, usage=usage,
                               choices=[{"index": 0, "finish_reason": reason,  # type: ignore[list-item]
-                                        "message": {"role": "assistant", "content": text}}])
+                                        "message": _message(text, run)}])
     return Completion(id=ids.id, created=ids.created, model=ids.model, usage=usage,
                       choices=[{"index": 0, "text": text,  # type: ignore[list-item]
                                 "finish_reason": reason}])
 
 
+def _message(text: str, run: JobRun) -> dict[str, Any]:
+    """The assistant message of a whole answer: thinking apart, tool calls structured."""
+    message: dict[str, Any] = {"role": "assistant",
+                               "content": text if text or not run.tool_calls else None}
+    thinking = "".join(run.thinking).strip()
+    if thinking:
+        message["reasoning_content"] = thinking
+    if run.tool_calls:
+        message["tool_calls"] = [_call(event) for event in run.tool_calls]
+    return message
+
+
+def _call(event: Event, index: int | None = None) -> dict[str, Any]:
+    call: dict[str, Any] = {"id": event.call_id, "type": "function",
+                            "function": {"name": event.name, "arguments": event.text}}
+    return call if index is None else {"index": index, **call}
+
+
 async def _stream(request: Request, run: JobRun, ids: _Ids,
                   include_usage: bool) -> AsyncIterator[bytes]:
+    calls = 0
     try:
         if ids.chat:
             yield sse.event(ids.chunk({"role": "assistant", "content": ""}, None))
@@ -115,9 +134,17 @@ async def _stream(request: Request, run: JobRun, ids: _Ids,
                 yield sse.event(ids.chunk({"content": event.text} if ids.chat
                                           else event.text, None))
                 continue
+            if event.kind == "thinking":
+                yield sse.event(ids.chunk({"reasoning_content": event.text}, None))
+                continue
+            if event.kind == "tool_call":
+                # Whole, in one delta: its first (and only) piece names the function.
+                yield sse.event(ids.chunk({"tool_calls": [_call(event, calls)]}, None))
+                calls += 1
+                continue
             stats = event.stats or GenerationStats()
             request.state.tokens = stats.prompt_tokens + stats.generated_tokens
-            yield sse.event(ids.chunk({} if ids.chat else "", _finish_reason(stats)))
+            yield sse.event(ids.chunk({} if ids.chat else "", _finish_reason(stats, calls > 0)))
             if include_usage:
                 yield sse.event({**ids.head(), "choices": [],
                                  "usage": _usage(stats).model_dump()})
@@ -155,9 +182,11 @@ class _Ids:
         return {**self.head(), "choices": [choice]}
 
 
-def _finish_reason(stats: GenerationStats) -> str:
+def _finish_reason(stats: GenerationStats, called: bool = False) -> str:
     # "stopped" here means the request's time ran out (a hang-up has nobody to tell).
-    return "length" if stats.stop_reason in ("length", "stopped") else "stop"
+    if stats.stop_reason in ("length", "stopped"):
+        return "length"
+    return "tool_calls" if called else "stop"
 
 
 def _usage(stats: GenerationStats) -> Usage:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_STOP_STRINGS = 4
 MAX_STOP_CHARS = 256
 MAX_EMBEDDING_INPUTS = 256
+MAX_TOOLS = 128
 
 Temperature = Annotated[float, Field(ge=0.0, le=5.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -31,12 +32,47 @@ class TextPart(_Request):
     text: str
 
 
-class ChatMessageIn(_Request):
-    """A message; ``developer`` is OpenAI's newer name for ``system``."""
+class FunctionCallIn(_Request):
+    name: str = Field(min_length=1, max_length=256)
+    arguments: str | dict[str, Any] = "{}"
 
-    role: Literal["system", "developer", "user", "assistant"]
+
+class ToolCallIn(_Request):
+    """A call an earlier assistant message made, sent back with the conversation."""
+
+    id: str | None = Field(None, max_length=256)
+    type: Literal["function"] = "function"
+    function: FunctionCallIn
+
+
+class FunctionDef(_Request):
+    name: str = Field(min_length=1, max_length=64)
+    description: str | None = Field(None, max_length=8192)
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class ToolDef(_Request):
+    type: Literal["function"]
+    function: FunctionDef
+
+
+class NamedToolChoice(_Request):
+    type: Literal["function"]
+    function: dict[str, Any]
+
+
+class ChatMessageIn(_Request):
+    """A message; ``developer`` is OpenAI's newer name for ``system``. An assistant message
+    may carry its ``tool_calls`` (and ``reasoning_content``); a ``tool`` message answers the
+    call ``tool_call_id`` names."""
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[TextPart] | None = None
     name: str | None = None
+    tool_calls: list[ToolCallIn] | None = Field(None, max_length=MAX_TOOLS)
+    tool_call_id: str | None = Field(None, max_length=256)
+    reasoning_content: str | None = None
 
     def text(self) -> str:
         if self.content is None:
@@ -88,9 +124,18 @@ class _Sampling(_Request):
 
 
 class ChatCompletionRequest(_Sampling):
+    """``reasoning_effort`` is OpenAI's (it sets gpt-oss's, or turns Qwen3-style thinking
+    on); ``chat_template_kwargs`` are extra template variables, as vLLM and llama.cpp's
+    server take them (e.g. ``{"enable_thinking": false}``)."""
+
     messages: list[ChatMessageIn] = Field(min_length=1)
     max_completion_tokens: TokenCount | None = None
     response_format: ResponseFormat | None = None
+    tools: list[ToolDef] | None = Field(None, max_length=MAX_TOOLS)
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    chat_template_kwargs: dict[str, Any] | None = Field(None, max_length=16)
 
 
 class CompletionRequest(_Sampling):
@@ -109,7 +154,7 @@ class EmbeddingRequest(_Request):
 
 
 # -- responses --------------------------------------------------------------------------------
-FinishReason = Literal["stop", "length"]
+FinishReason = Literal["stop", "length", "tool_calls"]
 
 
 class Usage(BaseModel):
@@ -118,9 +163,25 @@ class Usage(BaseModel):
     total_tokens: int
 
 
+class FunctionCallOut(BaseModel):
+    name: str
+    arguments: str
+
+
+class ToolCallOut(BaseModel):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallOut
+
+
 class AssistantMessage(BaseModel):
+    """The answer; ``reasoning_content`` is the thinking (as llama.cpp's server and vLLM
+    return it), ``tool_calls`` the calls the model made (``content`` then may be None)."""
+
     role: Literal["assistant"] = "assistant"
-    content: str
+    content: str | None
+    reasoning_content: str | None = None
+    tool_calls: list[ToolCallOut] | None = None
 
 
 class ChatChoice(BaseModel):

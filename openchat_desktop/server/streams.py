@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 
+from openchat_desktop.core.llm.reasoning import ReplyPart
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.server.errors import ApiError
 from openchat_desktop.services.generation_queue import (
@@ -43,7 +44,8 @@ class ModelOwner(Protocol):
 
 @dataclass
 class Event:
-    """``kind`` is started, delta, finished, embedded or failed."""
+    """``kind`` is started, delta, thinking, tool_call, finished, embedded or failed. A
+    tool call's ``text`` is its JSON arguments, with ``name`` and ``call_id``."""
 
     kind: str
     text: str = ""
@@ -51,6 +53,8 @@ class Event:
     stats: GenerationStats | None = None
     vectors: list[list[float]] | None = None
     failure: FailureKind = "failed"
+    name: str = ""
+    call_id: str = ""
 
 
 class AsyncSink:
@@ -70,6 +74,11 @@ class AsyncSink:
 
     def delta(self, text: str, tokens: int) -> None:
         self._put(Event("delta", text, tokens))
+
+    def part(self, part: ReplyPart, tokens: int) -> None:
+        """Thinking or a tool call (the answer comes through ``delta``)."""
+        kind = "tool_call" if part.kind == "tool_call" else "thinking"
+        self._put(Event(kind, part.text, tokens, name=part.name, call_id=part.call_id))
 
     def finished(self, stats: GenerationStats) -> None:
         self._put(Event("finished", stats=stats))
@@ -94,6 +103,8 @@ class JobRun:
         self._timer: asyncio.TimerHandle | None = None
         self.timed_out = False
         self.done = False
+        self.thinking: list[str] = []  # what ``collect`` gathered besides the answer
+        self.tool_calls: list[Event] = []
 
     async def start(self, request: Request) -> Event:
         """Queue the job and wait for its first event, stopping it if the client leaves."""
@@ -132,6 +143,10 @@ class JobRun:
             async for event in self.events():
                 if event.kind == "delta":
                     texts.append(event.text)
+                elif event.kind == "thinking":
+                    self.thinking.append(event.text)
+                elif event.kind == "tool_call":
+                    self.tool_calls.append(event)
                 else:
                     return texts, event
         finally:

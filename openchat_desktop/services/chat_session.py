@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from openchat_desktop.core.errors import OpenChatError, StoreError
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
+from openchat_desktop.core.llm.tool_calls import ToolCall
 from openchat_desktop.core.store.conversations import ConversationStore, Message
 from openchat_desktop.core.store.records import DEFAULT_TITLE
 from openchat_desktop.services import conversation_settings as conv_settings
@@ -40,7 +41,11 @@ class ChatSession(QObject):
         path_changed(): the active path changed; the view reloads ``messages()``.
         conversation_settings_changed(): the current conversation's own settings changed.
         reply_started(int message_id): a reply (already in the path, empty) starts streaming.
-        reply_delta(int message_id, str text): more text of that reply.
+        reply_delta(int message_id, str text): more answer text of that reply.
+        reply_thinking(int message_id, str text): more of the reply's thinking (it comes
+            before the answer; see ``core/llm/reasoning.py``).
+        reply_tool_call(int message_id, dict call): the reply calls a tool (OpenAI's shape:
+            ``{"id", "type": "function", "function": {"name", "arguments"}}``).
         reply_progress(int message_id, int tokens): tokens generated so far (with each delta).
         reply_finished(int message_id, object stats): the reply ended (``GenerationStats``;
             ``stop_reason`` "stopped" when the user stopped it).
@@ -54,6 +59,8 @@ class ChatSession(QObject):
     conversation_settings_changed = Signal()
     reply_started = Signal(int)
     reply_delta = Signal(int, str)
+    reply_thinking = Signal(int, str)
+    reply_tool_call = Signal(int, object)
     reply_progress = Signal(int, int)
     reply_finished = Signal(int, object)
     reply_failed = Signal(int, str)
@@ -74,6 +81,8 @@ class ChatSession(QObject):
         self._recorder = ReplyRecorder(store, parent=self)
         self._recorder.save_failed.connect(self._on_recorder_save_failed)
         worker.token.connect(self._on_worker_token)
+        worker.thinking.connect(self._on_worker_thinking)
+        worker.tool_call.connect(self._on_worker_tool_call)
         worker.finished.connect(self._on_worker_finished)
         worker.failed.connect(self._on_worker_failed)
         # Replies still 'streaming' in the file were cut off when the app last ended.
@@ -141,6 +150,7 @@ class ChatSession(QObject):
 
     @Slot(int)
     def _on_conversations_deleting(self, conv_id: int) -> None:
+        self._worker.forget_conversation(conv_id)  # its kept KV states go with it
         if self._recorder.reply and self._recorder.reply.conversation_id == conv_id:
             self._abandon_reply()
         if conv_id == self._state.current_id:
@@ -239,9 +249,10 @@ class ChatSession(QObject):
     def delete_message(self, message_id: int) -> None:
         """Delete a message and its replies (a streaming reply is stopped first); the next
         version takes its place."""
-        self._message(message_id)
+        conv_id = self._message(message_id).conversation_id
         self._abandon_reply()
         self._store.delete_message(message_id)
+        self._worker.forget_conversation(conv_id, for_good=False)  # states held its text
         self.path_changed.emit()
         self.conversations.notify_changed()
 
@@ -269,7 +280,9 @@ class ChatSession(QObject):
         prompt = conv_settings.prompt_messages([m for m in path if m.id != placeholder.id],
                                                values[SYSTEM_PROMPT_KEY])
         version = len(self._store.siblings(placeholder.id))
-        gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values, version))
+        thinking = str(values.get(conv_settings.THINKING_KEY) or "auto")
+        gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values, version),
+                                       "" if thinking == "auto" else thinking, conv_id)
         self._recorder.start(StreamingReply(gen_id, placeholder.id, conv_id,
                                             self._state.model_name()))
         self.reply_started.emit(placeholder.id)
@@ -295,6 +308,21 @@ class ChatSession(QObject):
             self._recorder.append(text)
             self.reply_delta.emit(reply.message_id, text)
             self.reply_progress.emit(reply.message_id, tokens)
+
+    @Slot(int, str, int)
+    def _on_worker_thinking(self, gen_id: int, text: str, tokens: int) -> None:
+        reply = self._recorder.reply
+        if reply is not None and reply.gen_id == gen_id:
+            self._recorder.append_thinking(text)
+            self.reply_thinking.emit(reply.message_id, text)
+            self.reply_progress.emit(reply.message_id, tokens)
+
+    @Slot(int, object)
+    def _on_worker_tool_call(self, gen_id: int, call: ToolCall) -> None:
+        reply = self._recorder.reply
+        if reply is not None and reply.gen_id == gen_id:
+            self._recorder.add_tool_call(call.to_openai())
+            self.reply_tool_call.emit(reply.message_id, call.to_openai())
 
     @Slot(int, object)
     def _on_worker_finished(self, gen_id: int, stats: GenerationStats) -> None:

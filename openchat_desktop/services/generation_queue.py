@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from openchat_desktop.core.errors import ContextOverflowError, OpenChatError
+from openchat_desktop.core.llm.reasoning import ReplyPart
+from openchat_desktop.core.llm.reply_parts import TypedReply
 from openchat_desktop.core.llm.sampling import GenerationOptions, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
@@ -162,8 +164,12 @@ def execute(engine: Any, job: GenerationJob) -> None:
         # Started only once the request was accepted (it fits, its template renders): a
         # refusal before this point can still be an HTTP error status.
         sink.started()
-        for delta in generation:
-            sink.delta(delta, generation.stats.generated_tokens)
+        on_part = getattr(sink, "part", None)
+        if on_part is not None and job.kind == "chat":
+            _stream_parts(generation, job, sink, on_part)
+        else:
+            for delta in generation:
+                sink.delta(delta, generation.stats.generated_tokens)
         stats: GenerationStats = generation.stats
         if stats.stop_reason == "error":
             sink.failed(f"Generation failed: {stats.error}", "failed")
@@ -176,6 +182,20 @@ def execute(engine: Any, job: GenerationJob) -> None:
     except Exception as exc:
         log.exception("generation failed")
         sink.failed(f"Generation failed: {exc}".splitlines()[0], "failed")
+
+
+def _stream_parts(generation: Any, job: GenerationJob, sink: JobSink,
+                  on_part: Callable[[ReplyPart, int], None]) -> None:
+    """A sink that takes ``part(ReplyPart, tokens)`` gets the answer as deltas and thinking
+    and tool calls apart (see ``core/llm/reply_parts``); calls are looked for as JSON too
+    when the request offered tools."""
+    options = job.options
+    tools = bool(options is not None and options.template_vars.get("tools"))
+    for part in TypedReply(generation, tools_offered=tools):
+        if part.kind == "answer":
+            sink.delta(part.text, generation.stats.generated_tokens)
+        else:
+            on_part(part, generation.stats.generated_tokens)
 
 
 def _start(engine: Any, job: GenerationJob) -> Any:

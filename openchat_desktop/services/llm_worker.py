@@ -11,21 +11,19 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from openchat_desktop.core.errors import OpenChatError
-from openchat_desktop.core.llm.backend import BackendFactory, ChatBackend, ReplyStream
-from openchat_desktop.core.llm.reasoning import thinking_modes
-from openchat_desktop.core.llm.reply_parts import TypedReply
+from openchat_desktop.core.llm.backend import BackendFactory, ChatBackend
+from openchat_desktop.core.llm.reasoning import ReplyPart, thinking_modes
 from openchat_desktop.core.llm.sampling import GenerationOptions, LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.state_cache import StateCache
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
+from openchat_desktop.core.llm.tool_calls import ToolCall
 from openchat_desktop.services.generation_queue import (
     DEFAULT_MAX_WAITING,
     FailureKind,
@@ -139,11 +137,8 @@ class _EngineHost(QObject):
             self._engine.set_conversation(job.conversation_id)
         self.running = job
         started = time.perf_counter()
-        backend: Any = self._engine
-        if isinstance(job.sink, _WindowSink):
-            backend = _TypedBackend(self._engine, job.sink)
         try:
-            execute(backend, job)
+            execute(self._engine, job)
         finally:
             self.running = None
         if job.from_window:
@@ -342,12 +337,14 @@ class _WindowSink:
     def delta(self, text: str, tokens: int) -> None:
         self._add(False, text, tokens)
 
-    def thinking(self, text: str, tokens: int) -> None:
-        self._add(True, text, tokens)
-
-    def tool_call(self, call: object) -> None:
-        self._flush()
-        self._host.tool_call.emit(self._gen_id, call)
+    def part(self, part: ReplyPart, tokens: int) -> None:
+        """Thinking, or a whole tool call (``execute`` hands the answer to ``delta``)."""
+        if part.kind == "thinking":
+            self._add(True, part.text, tokens)
+        elif part.kind == "tool_call":
+            self._flush()
+            self._host.tool_call.emit(self._gen_id,
+                                      ToolCall(part.name, part.text, part.call_id))
 
     def _add(self, thinking: bool, text: str, tokens: int) -> None:
         self._pending.append((thinking, text))
@@ -380,36 +377,3 @@ class _WindowSink:
             signal = self._host.thinking if kind else self._host.token
             signal.emit(self._gen_id, text, self._tokens)
             pending = pending[run:]
-
-
-class _TypedBackend:
-    """The backend as ``execute`` sees it for a window job: its reply streams yield only the
-    answer text, while thinking and tool calls go to the window's sink on their own."""
-
-    def __init__(self, backend: ChatBackend, sink: _WindowSink) -> None:
-        self._backend = backend
-        self._sink = sink
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._backend, name)
-
-    def stream(self, *args: Any, **kwargs: Any) -> _AnswerStream:
-        return _AnswerStream(self._backend.stream(*args, **kwargs), self._sink)
-
-
-class _AnswerStream:
-    """A reply split by ``TypedReply``: iterating yields the answer deltas."""
-
-    def __init__(self, stream: ReplyStream, sink: _WindowSink) -> None:
-        self._typed = TypedReply(stream)
-        self._sink = sink
-        self.stats = stream.stats
-
-    def __iter__(self) -> Iterator[str]:
-        for part in self._typed:
-            if part.kind == "answer":
-                yield part.text
-            elif part.kind == "thinking":
-                self._sink.thinking(part.text, self.stats.generated_tokens)
-        for call in self._typed.tool_calls:
-            self._sink.tool_call(call)

@@ -8,7 +8,7 @@ a fast model does not turn into a database write per token.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -31,6 +31,18 @@ class StreamingReply:
     text: str = ""
     dirty: bool = False
     stopping: bool = False
+    thinking: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def extra_meta(self) -> dict[str, Any]:
+        """What the reply carries besides its answer text, for the message's meta: the
+        thinking (``thinking``) and the tool calls in OpenAI's shape (``tool_calls``)."""
+        extra: dict[str, Any] = {}
+        if self.thinking.strip():
+            extra["thinking"] = self.thinking.strip()
+        if self.tool_calls:
+            extra["tool_calls"] = list(self.tool_calls)
+        return extra
 
 
 class ReplyRecorder(QObject):
@@ -62,6 +74,16 @@ class ReplyRecorder(QObject):
     def append(self, text: str) -> None:
         if self.reply is not None and text:
             self.reply.text += text
+            self.reply.dirty = True
+
+    def append_thinking(self, text: str) -> None:
+        if self.reply is not None and text:
+            self.reply.thinking += text
+            self.reply.dirty = True
+
+    def add_tool_call(self, call: dict[str, Any]) -> None:
+        if self.reply is not None:
+            self.reply.tool_calls.append(call)
             self.reply.dirty = True
 
     def flush(self) -> None:
@@ -98,6 +120,10 @@ class ReplyRecorder(QObject):
         self.flush()
 
     def _write(self, reply: StreamingReply, status: str, meta: dict[str, Any] | None) -> None:
+        extra = reply.extra_meta()
+        if extra:
+            # The store replaces a message's meta as a whole: the thinking goes every time.
+            meta = {"model": reply.model_name, **(meta or {}), **extra}
         try:
             self._store.update_message(reply.message_id, reply.text, status, meta)
         except StoreError as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -23,6 +23,7 @@ from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.message_actions import MessageActions
 from openchat_desktop.ui.message_widget import MessageWidget
 from openchat_desktop.ui.rendering import Renderer
+from openchat_desktop.ui.thinking_control import ThinkingControl
 from openchat_desktop.ui.widgets import named
 
 PAGE = 24
@@ -35,6 +36,7 @@ _EDGE_PX = 160
 _NEAR_BOTTOM_PX = 32
 _LAYOUT_LEVELS = 6  # message widget, column, canvas, viewport, and some to spare
 _REVEAL_CONTEXT = 4
+THINKING_EXPANDED_KEY = "ui.thinking_expanded"
 
 
 class ChatView(QScrollArea):
@@ -56,6 +58,9 @@ class ChatView(QScrollArea):
         self._keep_from_bottom: int | None = None
         self.actions_handler = MessageActions(ctx, renderer, self.widget_for, self)
         self._build()
+        # Above the messages, outside the scrolled canvas: it stays put while they scroll.
+        self.thinking_control = ThinkingControl(ctx, self)
+        self.thinking_control.installEventFilter(self)
         self._connect()
         self.retranslate()
 
@@ -90,6 +95,8 @@ class ChatView(QScrollArea):
         session.path_changed.connect(self._on_session_path_changed)
         session.reply_started.connect(self._on_session_reply_started)
         session.reply_delta.connect(self._on_session_reply_delta)
+        session.reply_thinking.connect(self._on_session_reply_thinking)
+        session.reply_tool_call.connect(self._on_session_reply_tool_call)
         session.reply_finished.connect(self._on_session_reply_finished)
         session.reply_failed.connect(self._on_session_reply_failed)
         bar = self.verticalScrollBar()
@@ -154,6 +161,7 @@ class ChatView(QScrollArea):
         self._newer.setText(tr("Scroll down for newer messages"))
         self._empty.setText(tr("Ask anything. The model runs on this computer; nothing you "
                                "write leaves it."))
+        self.thinking_control.retranslate()
         relabelled = self._renderer.set_copy_label(tr("Copy"))
         for widget in self._widgets:
             widget.retranslate()
@@ -199,8 +207,10 @@ class ChatView(QScrollArea):
         self._last = self._first + len(self._widgets)
 
     def _make(self, message: Message) -> MessageWidget:
-        widget = MessageWidget(message, self._renderer, self._ctx.i18n, self._column)
+        widget = MessageWidget(message, self._renderer, self._ctx.i18n, self._column,
+                               bool(self._ctx.settings.get(THINKING_EXPANDED_KEY)))
         self.actions_handler.attach(widget)
+        widget.thinking_toggled.connect(self._on_message_thinking_toggled)
         return widget
 
     def _add_newer(self, count: int) -> None:
@@ -286,6 +296,30 @@ class ChatView(QScrollArea):
         if not self._timer.isActive():
             self._timer.start()
 
+    @Slot(int, str)
+    def _on_session_reply_thinking(self, message_id: int, text: str) -> None:
+        widget = self.widget_for(message_id)
+        if widget is None:
+            return
+        widget.feed_thinking(text)
+        self._dirty.add(widget)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot(int, object)
+    def _on_session_reply_tool_call(self, message_id: int, call: dict[str, object]) -> None:
+        widget = self.widget_for(message_id)
+        if widget is not None:
+            widget.add_tool_call(call)
+
+    @Slot(bool)
+    def _on_message_thinking_toggled(self, expanded: bool) -> None:
+        # One choice for every reply, remembered: whoever opens one wants to read them.
+        if bool(self._ctx.settings.get(THINKING_EXPANDED_KEY)) != expanded:
+            self._ctx.settings.set(THINKING_EXPANDED_KEY, expanded)
+        for widget in self._widgets:
+            widget.set_thinking_expanded(expanded)
+
     @Slot(int, object)
     def _on_session_reply_finished(self, message_id: int, _stats: object) -> None:
         self._end_stream(message_id)
@@ -321,6 +355,26 @@ class ChatView(QScrollArea):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_column()
+        self._place_thinking_control()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # QScrollArea filters its canvas's events too, from before the control exists.
+        if watched is getattr(self, "thinking_control", None) and event.type() in (
+                QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.LayoutRequest):
+            self._place_thinking_control()
+        return super().eventFilter(watched, event)
+
+    def _place_thinking_control(self) -> None:
+        """The Thinking choice sits in a strip of its own at the top right, when shown."""
+        control = self.thinking_control
+        shown = not control.isHidden()
+        height = control.sizeHint().height() + 8 if shown else 0
+        self.setViewportMargins(0, height, 0, 0)
+        if shown:
+            hint = control.sizeHint()
+            frame = self.frameWidth()
+            control.setGeometry(self.width() - frame - hint.width() - SIDE_MARGIN, frame + 4,
+                                hint.width(), hint.height())
 
     def _fit_column(self) -> None:
         # Long lines are hard to read: past COLUMN_MAX_WIDTH the column stays centred.

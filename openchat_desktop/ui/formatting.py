@@ -19,7 +19,11 @@ def reply_stats(meta: Mapping[str, Any], tr: Tr) -> str:
     if isinstance(speed, (int, float)) and speed > 0:
         parts.append(tr("{speed:.1f} tok/s").format(speed=speed))
     count = meta.get("generated_tokens")
-    if isinstance(count, int) and count > 0:
+    thinking = meta.get("thinking_tokens")
+    if isinstance(thinking, int) and thinking > 0 and isinstance(count, int):
+        parts.append(tr("{thinking} thinking + {answer} answer tokens").format(
+            thinking=thinking, answer=max(0, count - thinking)))
+    elif isinstance(count, int) and count > 0:
         parts.append(tr("{count} tokens").format(count=count))
     model = meta.get("model")
     if isinstance(model, str) and model:

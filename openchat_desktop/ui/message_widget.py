@@ -2,6 +2,8 @@
 
 Assistant replies are Markdown rendered by ``core.markdown_render`` (imported on first use, so
 pygments stays off the start-up path); the user's own messages are plain text, never HTML.
+A reply's thinking folds above its answer and its tool calls sit below it
+(``reply_sections``); Copy copies the answer alone.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from openchat_desktop.ui.i18n import N_, Translator
 from openchat_desktop.ui.message_editor import MessageEditor
 from openchat_desktop.ui.message_text import MessageText
 from openchat_desktop.ui.rendering import Renderer
+from openchat_desktop.ui.reply_sections import ThinkingSection, ToolCallsView
 from openchat_desktop.ui.widgets import named
 
 if TYPE_CHECKING:
@@ -62,17 +65,20 @@ class MessageWidget(QFrame):
             or "next" was chosen.
         edit_submitted(int message_id, str text): the inline editor sent a new version.
         link_clicked(QUrl url, int message_id): a link in the text was clicked.
+        thinking_toggled(bool expanded): the person opened or folded the thinking.
     """
 
     action_requested = Signal(str, int)
     edit_submitted = Signal(int, str)
     link_clicked = Signal(QUrl, int)
+    thinking_toggled = Signal(bool)
 
     def __init__(self, message: Message, renderer: Renderer, i18n: Translator,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, thinking_expanded: bool = False) -> None:
         super().__init__(parent)
         self.message = message
         self._renderer, self._i18n = renderer, i18n
+        self._thinking_expanded = thinking_expanded
         self._stream: StreamingMarkdown | None = None
         self._streamed: list[str] = []
         self._buttons: dict[str, QToolButton] = {}
@@ -91,8 +97,14 @@ class MessageWidget(QFrame):
         self.body.anchorClicked.connect(self._on_body_anchor_clicked)
         self._notice = named(QLabel(self, wordWrap=True), "warningLabel")
         self._notice.hide()
+        self.thinking = ThinkingSection(self._i18n, self._thinking_expanded, self)
+        self.thinking.expanded_changed.connect(self.thinking_toggled)
+        self.thinking.hide()
+        self.tool_calls = ToolCallsView(self._i18n, self)
         outer.addWidget(self._role)
+        outer.addWidget(self.thinking)
         outer.addWidget(self._wrap_body())
+        outer.addWidget(self.tool_calls)
         outer.addWidget(self._notice)
         outer.addLayout(self._build_footer())
 
@@ -176,6 +188,7 @@ class MessageWidget(QFrame):
                 and message.content:
             html = self._renderer.finished_html(stream, message.content)
             self.body.finish_stream(html, self._renderer.css())
+            self._refresh_extras()
             self._refresh_footer()
         else:
             self.render_message()
@@ -190,7 +203,21 @@ class MessageWidget(QFrame):
         else:
             self.body.show_plain(message.content)
             self._fit_bubble()
+        self._refresh_extras()
         self._refresh_footer()
+
+    def _refresh_extras(self) -> None:
+        """The thinking and tool calls a reply's meta holds."""
+        meta = self.message.meta
+        if self.message.role != "assistant":
+            return
+        thinking = meta.get("thinking")
+        seconds = meta.get("thinking_seconds")
+        self.thinking.show_finished(thinking if isinstance(thinking, str) else "",
+                                    seconds if isinstance(seconds, (int, float)) else None)
+        calls = meta.get("tool_calls")
+        self.tool_calls.set_calls(
+            [c for c in calls if isinstance(c, Mapping)] if isinstance(calls, list) else [])
 
     def _refresh_footer(self) -> None:
         message, tr = self.message, self._i18n.tr
@@ -248,15 +275,31 @@ class MessageWidget(QFrame):
         self._streamed = []
         self.body.begin_stream(self._renderer.css())
         self.body.show_stream("", "…")
+        self.thinking.begin()
+        self.tool_calls.set_calls([])
 
     def feed(self, text: str) -> None:
         if self._stream is not None:
             self._streamed.append(text)
             self._stream.feed(text)
+            self.thinking.end_running()
+
+    def feed_thinking(self, text: str) -> None:
+        """More of the reply's thinking; painted at the next ``flush_stream``."""
+        if self._stream is not None:
+            self.thinking.append(text)
+
+    def add_tool_call(self, call: Mapping[str, Any]) -> None:
+        self.thinking.end_running()
+        self.tool_calls.add_call(call)
+
+    def set_thinking_expanded(self, expanded: bool) -> None:
+        self.thinking.set_expanded(expanded)
 
     def flush_stream(self) -> None:
         """Repaint with the text streamed since the last flush (called on the view's timer)."""
         stream = self._stream
+        self.thinking.flush()
         if stream is not None and self._streamed:
             self.body.show_stream(self._renderer.stream_html(stream), stream.tail_text())
 
@@ -304,6 +347,8 @@ class MessageWidget(QFrame):
 
     def retranslate(self) -> None:
         self._role.setText(self._i18n.tr(ROLE_NAMES.get(self.message.role, self.message.role)))
+        self.thinking.retranslate()
+        self.tool_calls.retranslate()
         self._refresh_footer()
         if self._editor is not None:
             self._editor.retranslate()

@@ -18,7 +18,9 @@ StopReason = Literal["eos", "length", "stopped", "error"]
 @dataclass
 class GenerationStats:
     """What one reply cost. ``prompt_evaluated`` counts the prompt tokens actually computed
-    (the rest came from the KV cache of the previous turn)."""
+    (the rest came from the KV cache of the previous turn). ``thinking_tokens`` of the
+    ``generated_tokens`` were thinking (the rest, ``answer_tokens``, the answer and tool
+    calls), and the thinking took ``thinking_seconds``."""
 
     prompt_tokens: int = 0
     prompt_evaluated: int = 0
@@ -29,6 +31,12 @@ class GenerationStats:
     stop_reason: StopReason = "eos"
     trimmed_messages: int = 0
     error: str = ""
+    thinking_tokens: int = 0
+    thinking_seconds: float = 0.0
+
+    @property
+    def answer_tokens(self) -> int:
+        return max(0, self.generated_tokens - self.thinking_tokens)
 
     @property
     def prompt_tokens_per_second(self) -> float:
@@ -43,6 +51,7 @@ class GenerationStats:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tokens_per_second"] = round(self.tokens_per_second, 2)
+        data["answer_tokens"] = self.answer_tokens
         return data
 
     def seed_lines(self) -> tuple[str, str]:

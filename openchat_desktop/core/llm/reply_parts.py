@@ -142,7 +142,9 @@ class TypedReply:
 
     def __iter__(self) -> Iterator[ReplyPart]:
         for delta in self._stream:
-            yield from self._track(self._remote_reasoning())
+            yield from self._track(self._remote_reasoning(brought_by_answer=bool(delta)))
+            if not delta:  # a remote stream's wake-up: only reasoning came
+                continue
             was_thinking = self._parser.thinking
             parts = self._parser.feed(delta)
             self._count(was_thinking or self._parser.thinking
@@ -158,16 +160,16 @@ class TypedReply:
         if thinking:
             self.stats.thinking_tokens += gained
 
-    def _remote_reasoning(self) -> list[ReplyPart]:
+    def _remote_reasoning(self, brought_by_answer: bool = True) -> list[ReplyPart]:
         reasoning = getattr(self._stream, "reasoning", "")
         if not isinstance(reasoning, str) or len(reasoning) <= self._reasoning_seen:
             return []
         new, self._reasoning_seen = reasoning[self._reasoning_seen:], len(reasoning)
-        # A remote server counts a reasoning delta as a token too; all but the answer
-        # delta that brought this news were thinking.
-        gained = self.stats.generated_tokens - self._counted
-        self.stats.thinking_tokens += max(0, gained - 1)
-        self._counted += max(0, gained - 1)
+        # A remote server counts a reasoning delta as a token too; all but an answer delta
+        # that brought this news were thinking.
+        thinking = max(0, self.stats.generated_tokens - self._counted - int(brought_by_answer))
+        self.stats.thinking_tokens += thinking
+        self._counted += thinking
         return [ReplyPart("thinking", new)]
 
     def _track(self, parts: list[ReplyPart]) -> Iterator[ReplyPart]:

@@ -222,6 +222,8 @@ class RemoteStream:
         if isinstance(content, str) and content:
             self._tick()
             yield content
+        elif isinstance(reasoning, str) and reasoning:
+            yield ""  # wakes the reader, which takes the news from ``reasoning`` at once
         reason = choice.get("finish_reason")
         if reason:
             self.stats.stop_reason = "length" if reason == "length" else "eos"

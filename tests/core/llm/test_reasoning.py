@@ -139,6 +139,27 @@ def test_a_remote_servers_reasoning_content_comes_out_as_thinking() -> None:
     assert (reply.stats.thinking_tokens, reply.stats.answer_tokens) == (2, 2)
 
 
+class RemoteWakingUp(RemoteLike):
+    """Like ``core.remote.RemoteStream``: an empty delta whenever only reasoning came."""
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in ("Let me think.", " Yes."):
+            self.reasoning += piece
+            self.stats.generated_tokens += 1
+            yield ""
+        for piece in ("Paris", "."):
+            self.stats.generated_tokens += 1
+            yield piece
+
+
+def test_a_remote_servers_reasoning_streams_as_it_comes() -> None:
+    reply = TypedReply(RemoteWakingUp())
+    kinds = [(p.kind, p.text) for p in reply]
+    assert kinds[:2] == [("thinking", "Let me think."), ("thinking", " Yes.")]
+    assert (reply.thinking, reply.answer) == ("Let me think. Yes.", "Paris.")
+    assert (reply.stats.thinking_tokens, reply.stats.answer_tokens) == (2, 2)
+
+
 def test_thinking_choices_follow_the_template() -> None:
     qwen3 = "{%- if enable_thinking is defined and enable_thinking is false %}"
     gpt_oss = "Reasoning: {{ reasoning_effort }}"

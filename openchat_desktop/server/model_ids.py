@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openchat_desktop.core.models.library import GGUF_SUFFIX, list_installed
+from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.server.errors import ApiError
 
 RESCAN_S = 3.0
@@ -46,7 +47,7 @@ class ModelDirectory:
             real = os.path.realpath(loaded)
             current = [m for m in models if os.path.realpath(m.path) == real]
             if not current:
-                current = [_offer(loaded, "local", (loaded.name,))]
+                current = [_offer_loaded(loaded)]
             models = current + [m for m in models if m not in current]
         return models
 
@@ -78,6 +79,15 @@ class ModelDirectory:
                           for m in list_installed(self._extra_dirs)]
                 self._cache = (time.monotonic(), models)
             return models
+
+
+def _offer_loaded(loaded: Path) -> OfferedModel:
+    """The loaded model when the library does not list it: a file elsewhere, or a remote
+    model (``openchat serve --model CONNECTION/MODEL``), offered as ``CONNECTION/MODEL``."""
+    remote = parse_remote(loaded)
+    if remote is not None:
+        return OfferedModel(remote.label, loaded, 0, remote.connection, (str(loaded),))
+    return _offer(loaded, "local", (loaded.name,))
 
 
 def _offer(path: Path, owner: str, aliases: tuple[str, ...]) -> OfferedModel:

@@ -201,13 +201,14 @@ def _catalog(args: argparse.Namespace) -> int:
     from openchat_desktop.core.models.library import download_target
 
     ram = int(psutil.virtual_memory().total)
-    rows = [("ID", "PARAMS", "QUANT", "SIZE", "FIT", "", "DESCRIPTION")]
+    rows = [("ID", "PARAMS", "QUANT", "SIZE", "CAN DO", "FIT", "", "DESCRIPTION")]
     for entry in load_catalog():
         installed = entry.starter or download_target(entry.repo, entry.file).exists()
         rows.append((entry.id, entry.parameters, entry.quantization,
-                     format_size(entry.size_bytes), entry_fit(entry, ram),
-                     "installed" if installed else "", entry.description))
+                     format_size(entry.size_bytes), ", ".join(entry.capability_labels()),
+                     entry_fit(entry, ram), "installed" if installed else "", entry.description))
     print_table(rows)
     print(f"Fit is for {format_size(ram)} of RAM. Download one with "
-          "`openchat models pull ID`.")
+          "`openchat models pull ID`. A model's recommended sampling is its default "
+          "wherever you have not changed the app's own.")
     return EXIT_OK

@@ -2,7 +2,8 @@
 
 A conversation stores only the settings it overrides, under the app's own keys
 ("sampling.temperature", "model.ctx_size", "chat.system_prompt"...), plus ``model.path`` for
-the model it talks to. Everything else follows the app settings.
+the model it talks to. Everything else follows the app settings, except that a model's own
+recommended sampling (from the catalog) replaces app values the user never changed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from openchat_desktop.core.errors import SettingsError
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.templates import ChatMessage
+from openchat_desktop.core.models.catalog import model_sampling_defaults
 from openchat_desktop.core.models.choice import resolve_model
 from openchat_desktop.core.settings_schema import SEED_RANDOM, SETTINGS_BY_KEY
 from openchat_desktop.core.store.records import Message
@@ -21,7 +23,10 @@ from openchat_desktop.core.store.records import Message
 log = logging.getLogger(__name__)
 MODEL_PATH_KEY = "model.path"
 SYSTEM_PROMPT_KEY = "chat.system_prompt"
+THINKING_KEY = "chat.thinking"
 OVERRIDABLE_PREFIXES = ("sampling.", "model.")
+# Where a conversation's value comes from (see ``layered``).
+SOURCE_APP, SOURCE_MODEL, SOURCE_CONVERSATION = "app", "model", "conversation"
 TITLE_WORDS = 6
 TITLE_CHARS = 40
 
@@ -33,7 +38,8 @@ def validate_override(key: str, value: Any) -> Any:
             raise SettingsError(f"{key} must be text")
         return value
     setting = SETTINGS_BY_KEY.get(key)
-    if setting is None or not (key == SYSTEM_PROMPT_KEY or key.startswith(OVERRIDABLE_PREFIXES)):
+    if setting is None or not (key in (SYSTEM_PROMPT_KEY, THINKING_KEY)
+                               or key.startswith(OVERRIDABLE_PREFIXES)):
         raise SettingsError(f"{key} cannot be set per conversation")
     try:
         return setting.validate(value)
@@ -42,15 +48,33 @@ def validate_override(key: str, value: Any) -> Any:
 
 
 def merged(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """App values with the conversation's valid overrides on top (bad ones are skipped:
-    a conversation imported from elsewhere must still open)."""
+    """App values, then the model's own defaults, then the conversation's valid overrides
+    (bad ones are skipped: a conversation imported from elsewhere must still open)."""
+    return layered(defaults, overrides)[0]
+
+
+def layered(defaults: Mapping[str, Any], overrides: Mapping[str, Any]
+            ) -> tuple[dict[str, Any], dict[str, str]]:
+    """``merged``'s values and, per key, where each comes from: ``SOURCE_APP``,
+    ``SOURCE_MODEL`` or ``SOURCE_CONVERSATION``.
+
+    A model default (its authors' recommended sampling, see ``model_sampling_defaults``)
+    applies only where the user has not set the app value, i.e. it is still the schema's
+    default; a value the user chose for the app always wins over the model's.
+    """
     values = dict(defaults)
+    sources = dict.fromkeys(values, SOURCE_APP)
+    model = overrides.get(MODEL_PATH_KEY) or defaults.get("model.default") or None
+    for key, value in model_sampling_defaults(model if isinstance(model, str) else None).items():
+        setting = SETTINGS_BY_KEY.get(key)
+        if setting is not None and defaults.get(key, setting.default) == setting.default:
+            values[key], sources[key] = value, SOURCE_MODEL
     for key, value in overrides.items():
         try:
-            values[key] = validate_override(key, value)
+            values[key], sources[key] = validate_override(key, value), SOURCE_CONVERSATION
         except SettingsError as exc:
             log.warning("conversation setting ignored: %s", exc)
-    return values
+    return values, sources
 
 
 def section(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
@@ -81,12 +105,17 @@ def prompt_messages(path: Sequence[Message], system_prompt: str) -> list[ChatMes
     """The conversation as the model sees it: system prompt first, then each turn.
 
     Failed and still-empty replies are left out: they are not something the assistant said.
+    A reply's thinking (kept apart in its meta) goes along as ``reasoning_content``: the
+    template decides whether earlier turns show it (most drop it).
     """
     messages = [ChatMessage("system", system_prompt)] if system_prompt.strip() else []
     for message in path:
         if message.role == "assistant" and (message.status == "error" or not message.content):
             continue
-        messages.append(ChatMessage(message.role, message.content))
+        thinking = message.meta.get("thinking") if message.role == "assistant" else None
+        messages.append(ChatMessage(message.role, message.content,
+                                    reasoning_content=thinking if isinstance(thinking, str)
+                                    and thinking else None))
     return messages
 
 

@@ -1,8 +1,10 @@
 """The right-hand panel: the open conversation's own model, prompt and sampling.
 
-Values shown are the conversation's overrides on top of the app defaults; a label in bold is
-overridden here. Edits are applied after a short pause, so dragging a spin box does not reload
-the model at every step. "Reset to defaults" drops every override.
+Values shown are the conversation's overrides on top of the model's own defaults (the
+sampling its authors recommend) on top of the app defaults. Under each editor a small note says
+where its value comes from ("app default", "model default", "this conversation"), and a label
+in bold is overridden here. Edits are applied after a short pause, so dragging a spin box does not
+reload the model at every step. "Reset to defaults" drops every override.
 """
 
 from __future__ import annotations
@@ -20,8 +22,18 @@ from PySide6.QtWidgets import (
 )
 
 from openchat_desktop.core.errors import OpenChatError
-from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY, merged
+from openchat_desktop.core.models.catalog import entry_for_model
+from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
+from openchat_desktop.services.conversation_settings import (
+    MODEL_PATH_KEY,
+    SOURCE_APP,
+    SOURCE_CONVERSATION,
+    SOURCE_MODEL,
+    layered,
+    merged,
+)
 from openchat_desktop.ui.context import AppContext
+from openchat_desktop.ui.i18n import N_
 from openchat_desktop.ui.model_picker import ModelPicker
 from openchat_desktop.ui.preset_bar import PresetBar
 from openchat_desktop.ui.presets import PRESET_KEYS
@@ -33,6 +45,9 @@ PANEL_KEYS = ["chat.system_prompt", "sampling.temperature", "sampling.top_p", "s
               "sampling.max_tokens", "sampling.seed", "model.ctx_size", "model.n_gpu_layers",
               "model.threads"]
 APPLY_DELAY_MS = 400
+SOURCE_TEXTS = {SOURCE_APP: N_("app default"), SOURCE_MODEL: N_("model default"),
+                SOURCE_CONVERSATION: N_("this conversation")}
+SOURCE_COLOUR = "#7a7a7a"  # readable on the light and the dark theme
 
 
 class SettingsPanel(QScrollArea):
@@ -54,7 +69,6 @@ class SettingsPanel(QScrollArea):
         session.path_changed.connect(self._on_session_changed)
         ctx.settings.changed.connect(self._on_settings_changed)
         self.retranslate()
-        self.refresh()
 
     def _build(self) -> None:
         self.setWidgetResizable(True)
@@ -71,8 +85,15 @@ class SettingsPanel(QScrollArea):
         self._preset_label.setBuddy(self.presets.combo)
         self.presets.preset_chosen.connect(self.apply_preset)
         self.form = SettingsForm(PANEL_KEYS, self._ctx.i18n)
-        for field in self.form.fields.values():
+        self.source_notes: dict[str, QLabel] = {}
+        for key, field in self.form.fields.items():
             field.edited.connect(self._on_field_edited)
+            note = named(QLabel(field), "settingSource")
+            note.setStyleSheet(f"color: {SOURCE_COLOUR}; font-size: small;")
+            column = field.layout()
+            if column is not None:  # SettingField always has its column layout
+                column.addWidget(note)
+            self.source_notes[key] = note
         self.reset_button = QPushButton(body)
         self.reset_button.clicked.connect(self._on_reset_button_clicked)
         layout.addWidget(self._title)
@@ -96,19 +117,43 @@ class SettingsPanel(QScrollArea):
         """The settings the open conversation uses: app values with its overrides on top."""
         return merged(self._ctx.settings.snapshot(), self._overrides())
 
+    def value_sources(self) -> dict[str, str]:
+        """Where each shown value comes from: ``SOURCE_APP``, ``SOURCE_MODEL`` or
+        ``SOURCE_CONVERSATION``."""
+        sources = layered(self._ctx.settings.snapshot(), self._overrides())[1]
+        return {key: sources.get(key, SOURCE_APP) for key in self.form.fields}
+
     def refresh(self) -> None:
         """Show the current conversation's values (not while an edit waits to be applied)."""
         has_conversation = self._ctx.session.current_id is not None
         self.setEnabled(has_conversation)
         if self._pending:
             return
-        values, overrides = self.effective_values(), self._overrides()
+        overrides = self._overrides()
+        values, sources = layered(self._ctx.settings.snapshot(), overrides)
         for key, field in self.form.fields.items():
             field.set_value(values[key])
             font = self.form.labels[key].font()
             font.setBold(key in overrides)
             self.form.labels[key].setFont(font)
+            self._mark_source(key, sources.get(key, SOURCE_APP), overrides)
         self.model_picker.show_choice(overrides.get(MODEL_PATH_KEY))
+
+    def _mark_source(self, key: str, source: str, overrides: dict[str, Any]) -> None:
+        """Say under the editor where its value comes from, and more in the tooltips."""
+        tr, label, mark = self._ctx.i18n.tr, self.form.labels[key], self.source_notes[key]
+        mark.setText(tr(SOURCE_TEXTS[source]))
+        mark.setProperty("valueSource", source)
+        label.setAccessibleDescription(tr(SOURCE_TEXTS[source]))
+        note = tr(SETTINGS_BY_KEY[key].help)
+        if source == SOURCE_MODEL:
+            model = overrides.get(MODEL_PATH_KEY) or self._ctx.settings.get("model.default")
+            entry = entry_for_model(model if isinstance(model, str) else None)
+            if entry is not None:
+                note += "\n" + tr("Recommended for {model} by its authors ({source}).").format(
+                    model=entry.id, source=entry.recommended_source)
+        label.setToolTip(note)
+        mark.setToolTip(note)
 
     def apply_pending(self) -> None:
         """Apply edits still waiting for the pause to end (tests, and before closing)."""
@@ -138,6 +183,7 @@ class SettingsPanel(QScrollArea):
         self.form.retranslate()
         self.model_picker.retranslate()
         self.presets.retranslate()
+        self.refresh()  # the source notes under the labels are translated text too
 
     # -- helpers ----------------------------------------------------------------------------
     def _overrides(self) -> dict[str, Any]:
@@ -173,4 +219,5 @@ class SettingsPanel(QScrollArea):
     def _on_settings_changed(self, key: str, _value: Any) -> None:
         if key.startswith(("sampling.", "model.", "chat.")):
             self.refresh()
+
 

@@ -1,9 +1,12 @@
 """A Jinja environment fit for running chat templates found inside untrusted model files.
 
 Rendering is done by :class:`jinja2.sandbox.ImmutableSandboxedEnvironment` (no access to
-Python internals, no mutation of lists or dicts), with the Hugging Face globals and filters
-chat templates expect. On top of that, every call, attribute lookup, filter, intercepted
-operator, loop iteration and printed value charges the active ``Budget``: loops are counted
+Python internals, no mutation of lists or dicts), set up the way Hugging Face ``transformers``
+sets up ``apply_chat_template`` (``trim_blocks``, ``lstrip_blocks``, loop controls, the
+``{% generation %}`` block, ``raise_exception``, ``strftime_now``, its ``tojson``, ``dict``
+and ``namespace``), so a template renders here exactly as its authors saw it. On top of
+that, every call, attribute lookup, filter, intercepted operator, loop iteration and
+printed value charges the active ``Budget``: loops are counted
 by rewriting the parsed template so each ``for`` iterates through a counting filter, and
 everything printed (also inside macros and ``{% set %}`` blocks) goes through a metering
 filter. Any failure comes out as :class:`TemplateRefused` with a one-line reason.
@@ -19,10 +22,12 @@ from typing import Any, NoReturn, cast
 
 from jinja2 import Environment, Template, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
-from jinja2.ext import loopcontrols
+from jinja2.ext import Extension, loopcontrols
 from jinja2.nodes import EvalContext
+from jinja2.parser import Parser
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import Namespace
 from jinja2.visitor import NodeTransformer
 
 from openchat_desktop.core.llm.template_limits import (
@@ -70,8 +75,61 @@ def _raise_exception(message: object) -> NoReturn:
     raise TemplateRaised(f"it reported: {_one_line(message)}")
 
 
+def clock() -> datetime:
+    """The time ``strftime_now`` reports; tests replace it to freeze the date."""
+    return datetime.now()
+
+
 def _strftime_now(fmt: str) -> str:
-    return datetime.now().strftime(str(fmt))
+    return clock().strftime(str(fmt))
+
+
+def _check_namespace_name(name: object) -> None:
+    if isinstance(name, str) and name.startswith("_"):
+        raise SecurityError(f"a namespace attribute may not start with '_' ({name!r})")
+
+
+class _TemplateNamespace(Namespace):
+    """``namespace()`` that refuses underscore names, as transformers' does."""
+
+    # The odd signature is Jinja's own: it keeps ``namespace(self=...)`` working.
+    def __init__(*args: Any, **kwargs: Any) -> None:
+        self, rest = args[0], args[1:]
+        attrs = dict(*rest, **kwargs)
+        for name in attrs:
+            _check_namespace_name(name)
+        Namespace.__init__(self, attrs)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        _check_namespace_name(name)
+        Namespace.__setitem__(self, name, value)
+
+
+class _TemplateDict:
+    """``dict()`` without the class's attributes, as transformers exposes it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        return dict(*args, **kwargs)
+
+    def fromkeys(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """``dict.fromkeys``."""
+        return dict.fromkeys(*args, **kwargs)
+
+
+class GenerationBlock(Extension):
+    """``{% generation %}…{% endgeneration %}``: marks the assistant's text for training tools.
+
+    transformers uses it to find which tokens the assistant wrote; for a prompt it renders
+    its body unchanged. The body gets its own scope, as transformers' call block gives it.
+    """
+
+    tags = {"generation"}  # noqa: RUF012 - Jinja's own class attribute
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        """Parse up to ``{% endgeneration %}`` and keep the body as a scoped block."""
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return nodes.Scope(body, lineno=lineno)
 
 
 def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None,
@@ -208,7 +266,8 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
 
     def __init__(self) -> None:
         # optimized=False: no constant folding at compile time, so all work is budgeted.
-        super().__init__(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols],
+        super().__init__(trim_blocks=True, lstrip_blocks=True,
+                         extensions=[GenerationBlock, loopcontrols],
                          optimized=False, autoescape=False, cache_size=0)
         for name in _DROPPED_FILTERS:
             self.filters.pop(name, None)
@@ -217,7 +276,8 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self.filters.update({_ITER: _iterate, _EMIT: _emit, _CONCAT: _concat})
         self.globals.pop("lipsum", None)
         self.globals.update(range=_bounded_range, raise_exception=_raise_exception,
-                            strftime_now=_strftime_now)
+                            strftime_now=_strftime_now, dict=_TemplateDict(),
+                            namespace=_TemplateNamespace)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Size an intercepted operator's result before computing it."""

@@ -1,23 +1,32 @@
 """The curated model catalog (``resources/catalog.json``) and "will it fit?" hints.
 
 The catalog is a short, hand-picked list of chat models known to work well with llama.cpp,
-each pinned to one GGUF file of a Hugging Face repository. Sizes in it are approximate: they
-drive the fit hint only; downloads use the Hub's own size and SHA-256.
+each pinned to one GGUF file of a Hugging Face repository. Sizes in it drive the fit hint
+only; downloads use the Hub's own size and SHA-256. Each entry also says what the model can
+do (think, call tools, how long a context) and the sampling its authors recommend, which
+becomes the model's own default (see ``model_sampling_defaults``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from openchat_desktop.core.errors import OpenChatError
+from openchat_desktop.core.paths import STARTER_MODEL_FILE
+from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
 
 CATALOG_FILE = "catalog.json"
 
 Fit = Literal["fits", "tight", "too big"]
+# How a model thinks: never, always, with an on/off switch, or at a chosen effort.
+THINKING_KINDS = ("no", "yes", "toggle", "effort")
+THINKING_LABELS = {"yes": "thinks", "toggle": "thinking on/off",
+                   "effort": "thinking low/medium/high"}
 
 # Fit rule: need = file + KV cache + fixed overhead (compute buffers, runtime, the app).
 OVERHEAD_BYTES = 512 * 1024**2
@@ -51,6 +60,10 @@ class CatalogEntry:
     license: str
     description: str
     starter: bool = False
+    thinking: str = "no"
+    tools: bool = False
+    recommended: tuple[tuple[str, float], ...] = ()  # (sampling field, value)
+    recommended_source: str = ""
 
     @property
     def spec(self) -> str:
@@ -61,6 +74,25 @@ class CatalogEntry:
     def parameter_count(self) -> float:
         """The parameter count as a number (``"1.5B"`` gives 1.5e9)."""
         return parse_parameters(self.parameters)
+
+    @property
+    def recommended_sampling(self) -> dict[str, float]:
+        """The authors' sampling by field name (``{"temperature": 0.6, ...}``)."""
+        return dict(self.recommended)
+
+    def capability_labels(self) -> list[str]:
+        """Short English marks for lists: thinking, tools and context, e.g. ``["thinks",
+        "tools", "128K context"]``."""
+        labels = [THINKING_LABELS[self.thinking]] if self.thinking in THINKING_LABELS else []
+        if self.tools:
+            labels.append("tools")
+        labels.append(f"{format_context(self.context_length)} context")
+        return labels
+
+
+def format_context(tokens: int) -> str:
+    """A context length as people write it: 8192 gives "8K", 131072 "128K"."""
+    return f"{tokens // 1024}K" if tokens >= 1024 and tokens % 1024 == 0 else str(tokens)
 
 
 def parse_parameters(label: str) -> float:
@@ -91,14 +123,32 @@ def load_catalog(path: Path | None = None) -> list[CatalogEntry]:
 
 
 def _entry(item: dict[str, Any]) -> CatalogEntry:
+    capabilities = item.get("capabilities") or {}
+    thinking = str(capabilities.get("thinking", "no"))
+    if thinking not in THINKING_KINDS:
+        raise ValueError(f"{item['id']}: thinking must be one of {', '.join(THINKING_KINDS)}")
     entry = CatalogEntry(
         id=str(item["id"]), repo=str(item["repo"]), file=str(item["file"]),
         size_bytes=int(item["size_bytes"]), parameters=str(item["parameters"]),
         quantization=str(item["quantization"]), context_length=int(item["context_length"]),
         license=str(item["license"]), description=str(item["description"]),
-        starter=bool(item.get("starter", False)))
+        starter=bool(item.get("starter", False)), thinking=thinking,
+        tools=bool(capabilities.get("tools", False)),
+        recommended=_recommended(item.get("recommended_sampling") or {}),
+        recommended_source=str(item.get("recommended_source", "")))
     parse_parameters(entry.parameters)  # fail on load, not later in the GUI
     return entry
+
+
+def _recommended(values: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    """Recommended sampling checked against the settings schema (a bad value fails the load)."""
+    checked = []
+    for name, value in values.items():
+        setting = SETTINGS_BY_KEY.get(f"sampling.{name}")
+        if setting is None:
+            raise ValueError(f"unknown sampling setting {name!r}")
+        checked.append((str(name), setting.validate(value)))
+    return tuple(checked)
 
 
 def find_entry(key: str, entries: list[CatalogEntry] | None = None) -> CatalogEntry | None:
@@ -108,6 +158,31 @@ def find_entry(key: str, entries: list[CatalogEntry] | None = None) -> CatalogEn
         if wanted in (entry.id.lower(), entry.spec.lower(), entry.file.lower()):
             return entry
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _entries_by_file() -> dict[str, CatalogEntry]:
+    try:
+        return {entry.file.lower(): entry for entry in load_catalog()}
+    except OpenChatError:
+        return {}
+
+
+def entry_for_model(model: str | PurePath | None) -> CatalogEntry | None:
+    """The catalog entry whose file ``model`` is (a path, a file name or an installed model's
+    name); no model means the starter model. None for models the catalog does not know."""
+    name = PurePath(str(model)).name.lower() if model else STARTER_MODEL_FILE.lower()
+    entries = _entries_by_file()
+    return entries.get(name) or entries.get(f"{name}.gguf")
+
+
+def model_sampling_defaults(model: str | PurePath | None) -> dict[str, Any]:
+    """The model's own default settings (``{"sampling.temperature": 0.6, ...}``): the sampling
+    its authors recommend, from its catalog entry; empty for models the catalog does not know."""
+    entry = entry_for_model(model)
+    if entry is None:
+        return {}
+    return {f"sampling.{name}": value for name, value in entry.recommended}
 
 
 def estimate_kv_bytes(parameters: str | float, n_ctx: int = DEFAULT_ESTIMATE_CTX) -> int:

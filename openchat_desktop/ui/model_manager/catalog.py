@@ -1,4 +1,5 @@
-"""The model manager's "Catalog" tab: curated models, whether each fits, and Download."""
+"""The model manager's "Catalog" tab: curated models, what each can do (thinking, tools,
+context), whether each fits, its authors' recommended sampling, and Download."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from openchat_desktop.core.models.catalog import CatalogEntry, format_context
 from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.downloads import DownloadService
 from openchat_desktop.services.machine import CatalogRow, MachineMemory
@@ -23,9 +25,13 @@ from openchat_desktop.ui.model_manager.widgets import (
 )
 
 COLUMNS = (N_("Model"), N_("Parameters"), N_("Quantization"), N_("Size"), N_("Context"),
-           N_("Licence"), N_("Fit"), "", N_("Description"))
+           N_("Can do"), N_("Licence"), N_("Fit"), "", N_("Description"))
 ACTION_COLUMN = COLUMNS.index("")
 _BUSY = {"queued", "starting", "downloading", "retrying", "verifying"}
+THINKING_TEXTS = {"yes": N_("thinks"), "toggle": N_("thinking on/off"),
+                  "effort": N_("thinking low/medium/high")}
+SAMPLING_NAMES = {"temperature": N_("temperature"), "top_p": N_("top-p"), "top_k": N_("top-k"),
+                  "min_p": N_("min-p"), "repeat_penalty": N_("repeat penalty")}
 
 
 class CatalogTab(QWidget):
@@ -87,7 +93,8 @@ class CatalogTab(QWidget):
             cells = (cell(entry.id, f"{entry.repo}\n{entry.file}"),
                      cell(entry.parameters, align_right=True), cell(entry.quantization),
                      cell(format_size(entry.size_bytes), align_right=True),
-                     cell(f"{entry.context_length:,}", align_right=True), cell(entry.license),
+                     cell(f"{entry.context_length:,}", align_right=True),
+                     cell(capability_text(entry, self._tr)), cell(entry.license),
                      fit_cell(row.fit, self._tr))
             for column, item in enumerate(cells):
                 self.table.setItem(index, column, item)
@@ -102,9 +109,11 @@ class CatalogTab(QWidget):
         if 0 <= index < len(self.rows):
             row = self.rows[index]
             entry = row.entry
-            self.about.setText(self._tr("{description}\n{repo} · {file} · fit: {fit}").format(
+            about = self._tr("{description}\n{repo} · {file} · fit: {fit}").format(
                 description=entry.description, repo=entry.repo, file=entry.file,
-                fit=self._tr(FIT_TIPS[row.fit]).lower()))
+                fit=self._tr(FIT_TIPS[row.fit]).lower())
+            self.about.setText("\n".join([about, capability_text(entry, self._tr),
+                                          *recommended_text(entry, self._tr)]))
 
     def _update_actions(self) -> None:
         busy = {item.target for item in self._downloads.items() if item.state in _BUSY}
@@ -138,6 +147,25 @@ class CatalogTab(QWidget):
     def row_for(self, target: Path) -> int:
         """The row of the entry that downloads to ``target``; -1 if none."""
         return next((i for i, row in enumerate(self.rows) if row.target == target), -1)
+
+
+def capability_text(entry: CatalogEntry, tr: Tr = untranslated) -> str:
+    """What a model can do, e.g. "thinking on/off · tools · 32K context"."""
+    marks = [tr(THINKING_TEXTS[entry.thinking])] if entry.thinking in THINKING_TEXTS else []
+    if entry.tools:
+        marks.append(tr("tools"))
+    marks.append(tr("{size} context").format(size=format_context(entry.context_length)))
+    return " · ".join(marks)
+
+
+def recommended_text(entry: CatalogEntry, tr: Tr = untranslated) -> list[str]:
+    """The authors' sampling as one line (none when they recommend none)."""
+    if not entry.recommended:
+        return []
+    values = ", ".join(f"{tr(SAMPLING_NAMES.get(name, name))} {value:g}"
+                       for name, value in entry.recommended)
+    return [tr("Recommended settings (used as this model's defaults): {values} — {source}")
+            .format(values=values, source=entry.recommended_source)]
 
 
 def describe_memory(memory: MachineMemory, tr: Tr = untranslated) -> str:

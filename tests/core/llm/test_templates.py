@@ -14,6 +14,7 @@ from openchat_desktop.core.llm.templates import (
     OPENCHAT_FALLBACK_SOURCE,
     ChatMessage,
     ChatTemplate,
+    MessageLike,
     build_chat_template,
     stop_strings_for,
 )
@@ -211,13 +212,15 @@ def test_hugging_face_helpers_are_available() -> None:
     source = (
         "{% for m in messages %}{% if loop.index > 2 %}{% break %}{% endif %}"
         "{{ m.content }}|{% endfor %}{{ {'k': '你'}|tojson(indent=1) }}|{{ tools }}|"
-        "{{ strftime_now('%Y')|length }}|{{ date_string|length > 0 }}"
+        "{{ strftime_now('%Y')|length }}|{{ date_string is defined }}"
         "{% if messages|length > 9 %}{{ raise_exception('too long') }}{% endif %}"
     )
     template = build_chat_template(CHATML + source)
     assert not template.is_fallback
+    # Like transformers, date_string is not set unless the caller passes it.
     assert template.render(TWO_TURNS).endswith(
-        '<|im_start|>assistant\nHi|Hello! How can I help?|{\n "k": "你"\n}|None|4|True')
+        '<|im_start|>assistant\nHi|Hello! How can I help?|{\n "k": "你"\n}|None|4|False')
+    assert template.render(TWO_TURNS, date_string="1 Jan 2026").endswith("|4|True")
     with pytest.raises(TemplateError, match="it reported: too long"):
         template.render(TWO_TURNS * 4)
 
@@ -326,3 +329,73 @@ def test_any_template_text_yields_a_template_in_bounded_time(source: str) -> Non
     assert isinstance(template, ChatTemplate)
     assert template.is_fallback or template.warning is None
     assert time.monotonic() - started < 5
+
+
+def test_generation_blocks_render_their_body() -> None:
+    source = (
+        "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}"
+        "{% set inner = 'x' %}[{{ m.content }}]{% endgeneration %}{% else %}{{ m.content }}"
+        "{% endif %}{% endfor %}{{ inner is defined }}"
+    )
+    template = build_chat_template(source)
+    assert not template.is_fallback
+    assert template.render(TWO_TURNS) == "Hi[Hello! How can I help?]What is 2+2?False"
+
+
+def test_extra_variables_reach_the_template() -> None:
+    source = CHATML + (
+        "{{ enable_thinking }}|{{ (tools or [])|map(attribute='name')|join(',') }}|"
+        "{{ documents[0].text if documents }}|{{ reasoning_effort is defined }}"
+    )
+    rendered = build_chat_template(source).render(
+        TWO_TURNS, enable_thinking=False, tools=[{"name": "f"}, {"name": "g"}],
+        documents=[{"text": "doc"}])
+    assert rendered.endswith("False|f,g|doc|False")
+
+
+def test_messages_carry_reasoning_tool_calls_and_content_parts() -> None:
+    source = (
+        "{% for m in messages %}{{ m.role }}:{{ m.content if m.content is string "
+        "else m.content|map(attribute='text')|join }}"
+        "{% if m.reasoning_content %}<{{ m.reasoning_content }}|{{ m.thinking }}>{% endif %}"
+        "{% for c in m.tool_calls or [] %}{{ c.function.name }}{{ c.function.arguments|tojson }}"
+        "{% endfor %}{% if m.tool_call_id %}#{{ m.tool_call_id }}{% endif %};{% endfor %}"
+    )
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}
+    messages: list[MessageLike] = [
+        ChatMessage("user", "q"),
+        ChatMessage("assistant", "a", reasoning_content="why", tool_calls=(call,)),
+        ChatMessage("tool", "42", tool_call_id="c1", name="f"),
+        {"role": "user", "content": [{"type": "text", "text": "x"}, {"type": "text", "text": "y"}],
+         "name": None},
+    ]
+    rendered = ChatTemplate(source).render(messages)
+    assert rendered == 'user:q;assistant:a<why|why>f{"a": 1};tool:42#c1;user:xy;'
+
+
+def test_namespaces_refuse_underscore_names_and_dict_is_safe() -> None:
+    ok = build_chat_template(
+        CHATML + "{% set ns = namespace(a=1) %}{% set ns.b = 2 %}{{ ns.a + ns.b }}"
+        "{{ dict(k=1)|tojson }}{{ dict.fromkeys(['z'], 0)|tojson }}")
+    assert ok.render(TWO_TURNS).endswith('3{"k": 1}{"z": 0}')
+    for payload in ("{% set ns = namespace(_x=1) %}",
+                    "{% set ns = namespace() %}{% set ns._y = 1 %}", "{{ dict.__class__ }}"):
+        assert build_chat_template(CHATML + payload).is_fallback
+
+
+def test_a_template_that_omits_earlier_turns_is_kept() -> None:
+    # Only the latest question is shown: legitimate (some templates window the history).
+    source = "{{ messages[-1].content }}{% if add_generation_prompt %}>{% endif %}"
+    template = build_chat_template(source)
+    assert not template.is_fallback
+    assert template.render(TWO_TURNS) == "What is 2+2?>"
+
+
+def test_strftime_now_uses_the_sandbox_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    from openchat_desktop.core.llm import template_sandbox
+
+    monkeypatch.setattr(template_sandbox, "clock", lambda: datetime(2026, 1, 2))
+    template = build_chat_template(CHATML + "{{ strftime_now('%d %b %Y') }}")
+    assert template.render(TWO_TURNS).endswith("02 Jan 2026")

@@ -10,9 +10,11 @@ from openchat_desktop.cli import common
 from openchat_desktop.core import settings_flags
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.logs import setup_logging
+from openchat_desktop.core.models.catalog import model_sampling_defaults
 from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.core.settings import Settings
+from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -42,11 +44,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def chat_settings(args: argparse.Namespace, settings: Settings) -> tuple[SamplingSettings,
                                                                          LoadSettings]:
-    """Saved settings, overridden by whatever the command line gives (validated alike)."""
+    """Saved settings, overridden by whatever the command line gives (validated alike).
+
+    As in the window, a model's recommended sampling (its catalog entry) stands in for every
+    value the user has set neither in the settings nor on the command line."""
+    given = settings_flags.flag_values(args, settings_flags.SAMPLING)
     settings_flags.apply_setting_flags(args, settings, settings_flags.SAMPLING)
     settings_flags.apply_setting_flags(args, settings, settings_flags.CHAT)
-    sampling = SamplingSettings.from_dict(settings.section("sampling"), strict=True)
-    return sampling, common.load_settings_from_args(args, settings)
+    load = common.load_settings_from_args(args, settings)
+    values = dict(settings.section("sampling"))
+    for key, value in model_sampling_defaults(load.model_path).items():
+        if key not in given and settings.get(key) == SETTINGS_BY_KEY[key].default:
+            values[key.split(".", 1)[1]] = value
+    return SamplingSettings.from_dict(values, strict=True), load
 
 
 def run_chat(args: argparse.Namespace) -> int:

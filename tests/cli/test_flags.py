@@ -125,3 +125,21 @@ def test_a_true_false_setting_cannot_take_a_value(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(settings_flags, "SETTINGS", (flash,))
     with pytest.raises(TypeError, match="off switch"):
         settings_flags.add_setting_flags(argparse.ArgumentParser(), ("model.",))
+
+
+def test_the_models_recommended_sampling_fills_what_nobody_set(tmp_path: Path) -> None:
+    from openchat_desktop.core.models.catalog import model_sampling_defaults
+
+    recommended = model_sampling_defaults(None)  # the starter model's catalog entry
+    assert recommended, "the starter model's entry recommends its sampling"
+    key, value = next((k, v) for k, v in recommended.items()
+                      if v != SETTINGS_BY_KEY[k].default)
+    field = key.split(".", 1)[1]
+    flag = "--" + field.replace("_", "-")
+    default = SETTINGS_BY_KEY[key].default
+    untouched, _ = chat_settings(chat_parser().parse_args([]), Settings(tmp_path / "a.json"))
+    assert getattr(untouched, field) == value
+    # A flag, even one that names the app default, wins over the model's recommendation.
+    flagged, _ = chat_settings(chat_parser().parse_args([flag, str(default)]),
+                               Settings(tmp_path / "b.json"))
+    assert getattr(flagged, field) == default

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from openchat_desktop.core.errors import SettingsError
+from openchat_desktop.core.files import write_json_atomically
 from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY, defaults
 
 FORMAT_VERSION = 1
@@ -90,18 +89,8 @@ class Settings:
         """Write the file atomically (temp file + os.replace); no-op without a path."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": FORMAT_VERSION, "settings": self._values}
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, ensure_ascii=False, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomically(self.path, payload, ensure_ascii=False, indent=2, sort_keys=True)
 
     def _load(self, path: Path) -> None:
         try:

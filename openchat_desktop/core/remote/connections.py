@@ -11,12 +11,12 @@ import ipaddress
 import json
 import os
 import socket
-import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from openchat_desktop.core.files import write_json_atomically
 from openchat_desktop.core.remote.errors import RemoteError
 from openchat_desktop.core.remote.model_ref import NAME_PATTERN
 
@@ -166,16 +166,7 @@ class ConnectionStore:
             self._damaged = False
         payload = {"version": FORMAT_VERSION,
                    "connections": [c.to_dict() for c in self.all()]}
-        fd, tmp = tempfile.mkstemp(prefix=".connections-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, ensure_ascii=False, indent=2)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomically(self.path, payload, ensure_ascii=False, indent=2)
 
 
 _host_cache: dict[Path, tuple[int, dict[str, str]]] = {}

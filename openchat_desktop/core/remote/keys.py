@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import stat
-import tempfile
 from pathlib import Path
 
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
+
+from openchat_desktop.core.files import write_json_atomically
 
 log = logging.getLogger(__name__)
 SERVICE = "OpenChat Desktop"
@@ -116,16 +115,4 @@ class KeyStore:
         return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
 
     def _write_file(self, keys: dict[str, str]) -> None:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".keys-", dir=self.file.parent)
-        try:
-            # mkstemp creates the file 0600 already; chmod again for filesystems that differ.
-            os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": 1, "keys": keys}, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomically(self.file, {"version": 1, "keys": keys}, private=True)

@@ -15,7 +15,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["fixtures.hub", "fixtures.model_manager", "fixtures.apps"]
+pytest_plugins = ["fixtures.hub", "fixtures.model_manager", "fixtures.apps", "fixtures.remote"]
 
 
 @pytest.fixture(autouse=True)

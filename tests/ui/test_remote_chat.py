@@ -5,16 +5,15 @@ models; Stop frees the server; Settings → Connections saves a connection and i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from fakes import fake_engine_factory
 from fixtures.apps import App, AppMaker, send
+from fixtures.remote import SERVER_KEY
 from pytestqt.qtbot import QtBot
-from remote_fakes import LlamaServer, MemoryKeyring, start_llama_server
+from remote_fakes import LlamaServer
 
 from openchat_desktop.core.llm.sampling import LoadSettings
 from openchat_desktop.core.remote.connections import Connection, ConnectionStore
@@ -22,24 +21,14 @@ from openchat_desktop.core.remote.keys import KeyStore
 from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.services.llm_worker import default_engine_factory
 
-KEY = "sk-window"
+KEY = SERVER_KEY
 REMOTE = "remote:box/starter"
+pytestmark = pytest.mark.usefixtures("memory_keyring")
 
 
-@pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture(scope="module")
-def server(starter_model: Path) -> Iterator[LlamaServer]:
-    running = start_llama_server(starter_model, key=KEY)
-    yield running
-    running.stop()
+@pytest.fixture
+def server(llama_server: LlamaServer) -> LlamaServer:
+    return llama_server
 
 
 def local_or_remote() -> Any:

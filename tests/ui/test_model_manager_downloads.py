@@ -14,6 +14,7 @@ from openchat_desktop.core.models import downloader
 from openchat_desktop.core.models.catalog import load_catalog
 from openchat_desktop.core.models.library import download_target
 from openchat_desktop.core.models.partial import part_path, sidecar_path
+from openchat_desktop.core.paths import STARTER_MODEL_FILE
 from openchat_desktop.ui.model_manager.dialog import ModelManagerDialog, open_model_manager
 from openchat_desktop.ui.model_manager.downloads import PROGRESS, DownloadsTab
 
@@ -161,17 +162,19 @@ def test_errors_show_in_the_row_with_one_line(
 
 def test_catalog_download_button(qtbot: QtBot, manager: ModelManagerDialog,
                                  fake_hub: FakeHub) -> None:
-    entry = load_catalog()[2]
+    # The first entry that is not the installed starter model (the catalog's order may change).
+    row, entry = next((i, e) for i, e in enumerate(load_catalog())
+                      if e.file != STARTER_MODEL_FILE)
     fake_hub.add_repo(entry.repo, {entry.file: make_gguf(32 * 1024, seed=7)})
     fake_hub.faults.throttle_bps = 20_000
     manager.show_tab("catalog")
 
     def button_text() -> str:
-        button = manager.catalog_tab.action_button(2)
+        button = manager.catalog_tab.action_button(row)
         assert button is not None
         return button.text()
 
-    manager.catalog_tab.action_button(2).click()  # type: ignore[union-attr]
+    manager.catalog_tab.action_button(row).click()  # type: ignore[union-attr]
     assert manager.tabs.currentWidget() is manager.downloads_tab
     assert button_text() == "Downloading…"
     fake_hub.faults.throttle_bps = None

@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
 from openchat_desktop.core.errors import ModelLoadError
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
+from openchat_desktop.core.llm.state_cache import StateCache
 from openchat_desktop.core.models.choice import resolve_model
 from openchat_desktop.core.paths import AppPaths
 from openchat_desktop.core.settings import Settings
@@ -38,7 +39,9 @@ def serve_headless(paths: AppPaths, settings: Settings, config: ServerConfig,
     model_path = resolve_model(model, settings.get("model.default"),
                                settings.get("models.extra_dirs"))
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
-    worker = LlmWorker(max_waiting_api=config.max_waiting)
+    # Memory only: API requests never leave their states on disk, but a client that comes back
+    # to a long conversation after another client's request resumes without re-reading it.
+    worker = LlmWorker(max_waiting_api=config.max_waiting, state_cache=StateCache(None))
     server: ServerThread | None = None
     try:
         status = _load(worker, LoadSettings.from_values(model_path, settings.snapshot()))

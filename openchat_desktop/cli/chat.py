@@ -70,7 +70,7 @@ def run_chat(args: argparse.Namespace) -> int:
 
         return run_remote_chat(load, sampling, system, args)
 
-    from openchat_desktop.cli.terminal import ChatOptions, TerminalChat
+    from openchat_desktop.cli.terminal import ChatOptions, chat_until_done
     from openchat_desktop.core.llm import llama_runtime
     from openchat_desktop.core.llm.engine import Engine
 
@@ -85,10 +85,7 @@ def run_chat(args: argparse.Namespace) -> int:
                   f"on {engine.device.describe()}, context {engine.n_ctx}", flush=True)
         if engine.template.warning:
             common.warn(engine.template.warning)
-        chat = TerminalChat(engine, ChatOptions(sampling, system, not args.no_stats,
-                                                not args.hide_thinking))
-        if args.prompt is not None:
-            return 0 if chat.ask(args.prompt) else common.EXIT_INTERRUPTED
-        return chat.run()
+        options = ChatOptions(sampling, system, not args.no_stats, not args.hide_thinking)
+        return chat_until_done(engine, options, args.prompt)
     finally:
         engine.close()

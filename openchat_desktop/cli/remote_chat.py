@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, cast
 
-from openchat_desktop.cli import common
+from openchat_desktop.cli.terminal import ChatOptions, chat_until_done
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.core.remote.opening import open_remote
@@ -20,8 +19,6 @@ from openchat_desktop.core.remote.opening import open_remote
 def run_remote_chat(load: LoadSettings, sampling: SamplingSettings, system: str,
                     args: argparse.Namespace) -> int:
     """Open the remote model ``load`` names and chat; returns the exit code."""
-    from openchat_desktop.cli.terminal import ChatOptions, TerminalChat
-
     ref = parse_remote(load.model_path)
     assert ref is not None
     started = time.perf_counter()
@@ -30,11 +27,7 @@ def run_remote_chat(load: LoadSettings, sampling: SamplingSettings, system: str,
         if not args.no_stats:
             print(f"connected to {ref.label} in {time.perf_counter() - started:.2f}s: "
                   f"{client.device.describe()} (your messages are sent there)", flush=True)
-        # TerminalChat is typed for the local engine but uses only the seam and ``.text``.
-        chat = TerminalChat(cast(Any, client), ChatOptions(sampling, system, not args.no_stats,
-                                                           not args.hide_thinking))
-        if args.prompt is not None:
-            return 0 if chat.ask(args.prompt) else common.EXIT_INTERRUPTED
-        return chat.run()
+        options = ChatOptions(sampling, system, not args.no_stats, not args.hide_thinking)
+        return chat_until_done(client, options, args.prompt)
     finally:
         client.close()

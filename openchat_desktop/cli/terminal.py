@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
-from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.cli.common import EXIT_INTERRUPTED
+from openchat_desktop.core.llm.backend import ChatBackend
 from openchat_desktop.core.llm.reasoning import ReplyPart
 from openchat_desktop.core.llm.reply_parts import TypedReply
 from openchat_desktop.core.llm.sampling import SamplingSettings
@@ -51,9 +52,10 @@ class ChatOptions:
 
 
 class TerminalChat:
-    """A multi-turn chat over ``engine`` reading ``stdin`` and writing ``stdout``."""
+    """A multi-turn chat over ``engine`` (the local engine or a remote client: any chat
+    backend) reading ``stdin`` and writing ``stdout``."""
 
-    def __init__(self, engine: Engine, options: ChatOptions,
+    def __init__(self, engine: ChatBackend, options: ChatOptions,
                  stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         self.engine = engine
         self.options = options
@@ -200,3 +202,12 @@ class TerminalChat:
 def _thinking_line(stats: GenerationStats) -> str:
     return (f"{stats.thinking_tokens:4} thinking tokens, {stats.answer_tokens} answer tokens, "
             f"thought for {stats.thinking_seconds:.1f} s\n")
+
+
+def chat_until_done(backend: ChatBackend, options: ChatOptions, prompt: str | None) -> int:
+    """Answer ``prompt`` once, or chat until the user leaves; returns the exit code. The
+    caller opened ``backend`` and closes it."""
+    chat = TerminalChat(backend, options)
+    if prompt is not None:
+        return 0 if chat.ask(prompt) else EXIT_INTERRUPTED
+    return chat.run()

@@ -25,6 +25,7 @@ from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.gguf.info import read_gguf_info
 from openchat_desktop.core.models.catalog import CatalogEntry, load_catalog
 from openchat_desktop.core.models.library import InstalledModel, download_target, list_installed
+from openchat_desktop.core.remote.connections import FILE_NAME as CONNECTIONS_FILE
 from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.core.sizes import format_size
 from openchat_desktop.services.conversation_settings import MODEL_PATH_KEY
@@ -230,7 +231,7 @@ class ModelPicker(QWidget):
 
     def _connections_mtime(self) -> int:
         try:
-            return (self._ctx.paths.config_dir / "connections.json").stat().st_mtime_ns
+            return (self._ctx.paths.config_dir / CONNECTIONS_FILE).stat().st_mtime_ns
         except OSError:
             return 0
 

@@ -266,10 +266,7 @@ class Engine:
         if kv_cache_growth.lost(self._llm):
             raise ModelLoadError(kv_cache_growth.LOST_MESSAGE)
         _, tokens, dropped = self.fit(messages, sampling, options)
-        if self.state_keeper is not None:
-            self.state_keeper.before_prompt(self._llm, tokens)
-        self.release_unused_room(tokens)
-        if not self.make_room(len(tokens) + 1):
+        if not self._ready_for(tokens):
             log.warning("context limited to the %d tokens it has now", self.allocated_ctx)
             self.n_ctx = self.allocated_ctx
             _, tokens, dropped = self.fit(messages, sampling, options)
@@ -277,6 +274,15 @@ class Engine:
                                 dropped, options)
         generation.reply_format = self.reply_format_for(tokens)
         return generation
+
+    def _ready_for(self, tokens: list[int]) -> bool:
+        """Before reading a prompt: park or restore kept conversation states, give back room
+        the prompt does not need, then grow the cache to hold it and one reply token. False
+        when the cache cannot grow that far."""
+        if self.state_keeper is not None:
+            self.state_keeper.before_prompt(self._llm, tokens)
+        self.release_unused_room(tokens)
+        return self.make_room(len(tokens) + 1)
 
     def reply_format_for(self, tokens: list[int]) -> ReplyFormat:
         """How replies to this prompt mark their thinking (see ``core/llm/reasoning.py``):
@@ -298,10 +304,7 @@ class Engine:
             raise ContextOverflowError(
                 f"The prompt has {len(tokens)} tokens; this model's context holds "
                 f"{self.n_ctx}, reply included." if tokens else "The prompt is empty.")
-        if self.state_keeper is not None:
-            self.state_keeper.before_prompt(self._llm, tokens)
-        self.release_unused_room(tokens)
-        if not self.make_room(len(tokens) + 1):
+        if not self._ready_for(tokens):
             raise ContextOverflowError(
                 f"The prompt has {len(tokens)} tokens but only {self.allocated_ctx} fit "
                 "in the memory there is.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from starlette.requests import Request
 from openchat_desktop.core.llm.reasoning import ReplyPart
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.server.errors import ApiError
+from openchat_desktop.services.delta_batcher import DeltaBatcher
 from openchat_desktop.services.generation_queue import (
     FailureKind,
     GenerationJob,
@@ -29,8 +29,6 @@ from openchat_desktop.services.generation_queue import (
 )
 
 log = logging.getLogger(__name__)
-# The window's worker joins deltas the same way (``services.llm_worker.DELTA_INTERVAL_S``).
-DELTA_INTERVAL_S = 0.03
 _STATUS = {"bad_request": 400, "unsupported": 400, "no_model": 503, "failed": 500}
 
 
@@ -63,22 +61,19 @@ class Event:
 class AsyncSink:
     """A ``JobSink`` that forwards every call, from the model thread, onto ``loop``.
 
-    Answer deltas less than ``DELTA_INTERVAL_S`` apart travel as one event (the first at
-    once): each hop wakes the event loop and becomes an SSE chunk the client parses, CPU
-    time that on a small machine is taken from the model's own threads."""
+    Answer deltas that come in quick succession travel as one event (``DeltaBatcher``, as
+    in the window; the first at once): each hop wakes the event loop and becomes an SSE
+    chunk the client parses, CPU time that on a small machine is taken from the model's
+    own threads."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self.events: asyncio.Queue[Event] = asyncio.Queue()
-        self._pending: list[str] = []
-        self._pending_tokens = 0
-        self._last_sent = 0.0
+        self._batcher = DeltaBatcher()
 
     def _flush(self) -> None:
-        if self._pending:
-            self._put(Event("delta", "".join(self._pending), self._pending_tokens))
-            self._pending = []
-            self._last_sent = time.perf_counter()
+        for _thinking, text in self._batcher.drain():  # answer text only: see ``delta``
+            self._put(Event("delta", text, self._batcher.tokens))
 
     def _put(self, event: Event) -> None:
         # RuntimeError: the server's loop is closed, nobody is waiting any more.
@@ -89,10 +84,8 @@ class AsyncSink:
         self._put(Event("started"))
 
     def delta(self, text: str, tokens: int) -> None:
-        self._pending.append(text)
-        self._pending_tokens = tokens
-        if time.perf_counter() - self._last_sent >= DELTA_INTERVAL_S:
-            self._flush()
+        for _thinking, joined in self._batcher.add(False, text, tokens):
+            self._put(Event("delta", joined, tokens))
 
     def part(self, part: ReplyPart, tokens: int) -> None:
         """Thinking or a tool call (the answer comes through ``delta``)."""

@@ -24,6 +24,7 @@ from openchat_desktop.core.llm.state_cache import StateCache
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.core.llm.tool_calls import ToolCall
+from openchat_desktop.services.delta_batcher import DeltaBatcher
 from openchat_desktop.services.generation_queue import (
     DEFAULT_MAX_WAITING,
     FailureKind,
@@ -34,10 +35,6 @@ from openchat_desktop.services.generation_queue import (
 
 log = logging.getLogger(__name__)
 EngineFactory = BackendFactory
-# Deltas closer together than this travel as one signal. The chat view repaints every 40 ms,
-# so a signal per token (100+/s) would only cost the GUI thread CPU, which on a small machine
-# is taken from the model's own threads. The first token of a reply always goes out at once.
-DELTA_INTERVAL_S = 0.03
 
 
 def default_engine_factory(settings: LoadSettings) -> ChatBackend:
@@ -169,8 +166,8 @@ class LlmWorker(QObject):
 
     Signals: ``load_started(str path)``, ``loaded(ModelStatus)``,
     ``load_failed(str message, str details)``, ``token(int gen_id, str text, int tokens)``
-    (new answer text and the reply's token count so far; deltas less than
-    ``DELTA_INTERVAL_S`` apart come joined), ``thinking(int gen_id, str text, int tokens)``
+    (new answer text and the reply's token count so far; deltas in quick succession come
+    joined, see ``services/delta_batcher.py``), ``thinking(int gen_id, str text, int tokens)``
     (new thinking text, likewise), ``tool_call(int gen_id, ToolCall)``,
     ``finished(int gen_id, GenerationStats)``, ``failed(int gen_id, str message)``,
     ``context_used(int used, int n_ctx)``, ``busy_changed(bool)``.
@@ -321,38 +318,28 @@ class LlmWorker(QObject):
 
 class _WindowSink:
     """A window job's results as the host's signals: ``token`` and ``thinking`` join deltas
-    that come less than ``DELTA_INTERVAL_S`` apart (the first goes out at once), and whatever
-    is pending goes out before ``finished`` or ``failed``."""
+    that come in quick succession (``DeltaBatcher``; the first goes out at once), and
+    whatever is pending goes out before a tool call, ``finished`` or ``failed``."""
 
     def __init__(self, host: _EngineHost, gen_id: int) -> None:
         self._host = host
         self._gen_id = gen_id
-        self._pending: list[tuple[bool, str]] = []  # (is thinking, text), in order
-        self._tokens = 0
-        self._last_emit = 0.0
+        self._batcher = DeltaBatcher()
 
     def started(self) -> None:
         pass
 
     def delta(self, text: str, tokens: int) -> None:
-        self._add(False, text, tokens)
+        self._emit(self._batcher.add(False, text, tokens))
 
     def part(self, part: ReplyPart, tokens: int) -> None:
         """Thinking, or a whole tool call (``execute`` hands the answer to ``delta``)."""
         if part.kind == "thinking":
-            self._add(True, part.text, tokens)
+            self._emit(self._batcher.add(True, part.text, tokens))
         elif part.kind == "tool_call":
             self._flush()
             self._host.tool_call.emit(self._gen_id,
                                       ToolCall(part.name, part.text, part.call_id))
-
-    def _add(self, thinking: bool, text: str, tokens: int) -> None:
-        self._pending.append((thinking, text))
-        self._tokens = tokens
-        now = time.perf_counter()
-        if now - self._last_emit >= DELTA_INTERVAL_S:
-            self._flush()
-            self._last_emit = now
 
     def finished(self, stats: GenerationStats) -> None:
         self._flush()
@@ -366,14 +353,9 @@ class _WindowSink:
         self._host.failed.emit(self._gen_id, message)
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        # Consecutive pieces of one kind travel as one signal, in their order.
-        while pending:
-            kind = pending[0][0]
-            run = 0
-            while run < len(pending) and pending[run][0] == kind:
-                run += 1
-            text = "".join(piece for _, piece in pending[:run])
-            signal = self._host.thinking if kind else self._host.token
-            signal.emit(self._gen_id, text, self._tokens)
-            pending = pending[run:]
+        self._emit(self._batcher.drain())
+
+    def _emit(self, runs: list[tuple[bool, str]]) -> None:
+        for thinking, text in runs:
+            signal = self._host.thinking if thinking else self._host.token
+            signal.emit(self._gen_id, text, self._batcher.tokens)

@@ -20,7 +20,7 @@ class DeltaBatcher:
     def __init__(self, interval_s: float = DELTA_INTERVAL_S) -> None:
         self._interval_s = interval_s
         self._pending: list[tuple[bool, str]] = []
-        self._last_sent = 0.0
+        self._last_sent: float | None = None  # nothing sent yet: the first goes at once
         self.tokens = 0  # the reply's token count when the last piece came
 
     def add(self, thinking: bool, text: str, tokens: int) -> list[tuple[bool, str]]:
@@ -28,7 +28,7 @@ class DeltaBatcher:
         self._pending.append((thinking, text))
         self.tokens = tokens
         now = time.perf_counter()
-        if now - self._last_sent < self._interval_s:
+        if self._last_sent is not None and now - self._last_sent < self._interval_s:
             return []
         self._last_sent = now
         return self.drain()

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "openchat_desktop"
 OWNERS = {
     "llama_cpp": {"core/llm/*.py"},
     "huggingface_hub": {"core/models/hub.py"},
-    "sqlite3": {"core/store/*.py"},
+    "sqlite3": {"core/store/*.py", "core/docs/index_db.py", "core/docs/vectors.py"},
     "httpx": {"core/remote/*.py", "core/models/hub.py"},
     "keyring": {"core/remote/*.py"},
     # The ASGI stack belongs to the API server.

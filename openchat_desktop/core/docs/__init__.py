@@ -1,0 +1,1 @@
+"""Local documents: collections of files, read, chunked, indexed and searched offline."""

@@ -17,6 +17,7 @@ OWNERS = {
     "sqlite3": {"core/store/*.py", "core/docs/index_db.py", "core/docs/vectors.py"},
     "httpx": {"core/remote/*.py", "core/models/hub.py"},
     "keyring": {"core/remote/*.py"},
+    "pypdf": {"core/docs/read_pdf.py"},
     # The ASGI stack belongs to the API server.
     "fastapi": {"server/*.py"},
     "starlette": {"server/*.py"},

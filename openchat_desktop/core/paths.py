@@ -42,6 +42,11 @@ class AppPaths:
         return self.log_dir / "openchat.log"
 
     @property
+    def docs_dir(self) -> Path:
+        """Local-document collections: their list and one index file each."""
+        return self.data_dir / "docs"
+
+    @property
     def state_cache_dir(self) -> Path:
         """Kept conversation states (KV caches); safe to delete, made when first needed."""
         return self.cache_dir / "state_cache"

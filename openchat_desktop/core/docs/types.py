@@ -133,6 +133,20 @@ class IndexReport:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CollectionStats:
+    """What a collection's index holds: files read, chunks, their bytes, the files left out
+    with their reasons, when it was last fully indexed and which embedding model made its
+    vectors (None: keyword search only)."""
+
+    files: int = 0
+    chunks: int = 0
+    bytes: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    indexed_at: float | None = None
+    embedding_model: str | None = None
+
+
 class TextEmbedder(Protocol):
     """Turns texts into vectors of one fixed size (an embedding model on a worker)."""
 

@@ -2,7 +2,8 @@
 
 The fixtures any folder may ask for live once, in tests/fixtures/, registered here as plugins:
 the fake Hub and Hub clients (hub.py), the model manager's services and dialog
-(model_manager.py), whole apps with their windows (apps.py).
+(model_manager.py), whole apps with their windows (apps.py), the tiny random-weight
+embedding model and its embedder (embedding.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["fixtures.hub", "fixtures.model_manager", "fixtures.apps", "fixtures.remote"]
+pytest_plugins = ["fixtures.hub", "fixtures.model_manager", "fixtures.apps", "fixtures.remote",
+                  "fixtures.embedding"]
 
 
 @pytest.fixture(autouse=True)

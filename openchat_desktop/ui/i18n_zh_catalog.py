@@ -11,6 +11,8 @@ CATALOG_ZH: dict[str, str] = {
     "thinking low/medium/high": "思考强度低/中/高",
     "tools": "工具调用",
     "{size} context": "{size} 上下文",
+    "embeddings (local documents)": "嵌入模型（本地文档）",
+    "{count} dimensions": "{count} 维",
     "temperature": "温度",
     "top-p": "top-p",
     "top-k": "top-k",

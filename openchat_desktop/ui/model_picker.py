@@ -50,12 +50,17 @@ def dropped_model(mime: QMimeData) -> str | None:
 
 
 def list_choices(extra_dirs: list[str]) -> Listing:
-    """The installed models, and the catalog models not installed (run off the GUI thread)."""
-    models = list_installed(extra_dirs)
+    """The installed chat models, and the catalog chat models not installed (run off the GUI
+    thread). Embedding models (local documents) are no chat models: the catalog's are left
+    out by kind, installed ones by the catalog's file names (listing never opens files)."""
     try:
-        entries = load_catalog()
+        catalog = load_catalog()
     except OpenChatError:  # a damaged catalog only costs the download offers
-        entries = []
+        catalog = []
+    entries = [entry for entry in catalog if not entry.is_embedding]
+    embedding_files = {entry.file.lower() for entry in catalog if entry.is_embedding}
+    models = [model for model in list_installed(extra_dirs)
+              if model.name.lower() not in embedding_files]
     specs = {model.spec.lower() for model in models if model.spec}
     starter = any(model.source == "starter" for model in models)
     missing = [entry for entry in entries

@@ -47,6 +47,7 @@ class GGUFInfo:
     bos_token: str | None
     eos_token: str | None
     add_bos_token: bool | None
+    pooling_type: int | None = None  # llama.cpp's llama_pooling_type; set by embedding models
 
     @property
     def display_name(self) -> str:
@@ -179,6 +180,7 @@ def _build_info(path: Path, size: int, layout: GGUFLayout, reader: GGUFReader) -
         bos_token=_token(reader, vocab, bos_id),
         eos_token=_token(reader, vocab, eos_id),
         add_bos_token=_flag(meta, "tokenizer.ggml.add_bos_token"),
+        pooling_type=_int(meta, f"{arch}.pooling_type"),
     )
 
 

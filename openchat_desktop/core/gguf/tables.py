@@ -139,6 +139,15 @@ SUPPORTED_ARCHITECTURES: frozenset[str] = frozenset({
     "maincoder", "kimi-linear",
 })
 
+# Encoder-only architectures: models that embed text rather than chat (llama.cpp loads them
+# with embeddings on). Decoder embedding models (Qwen3-Embedding) say so by a pooling type.
+EMBEDDING_ARCHITECTURES: frozenset[str] = frozenset({
+    "bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "modern-bert",
+    "neo-bert", "eurobert", "t5encoder", "gemma-embedding", "llama-embed",
+})
+# llama.cpp's enum llama_pooling_type, as written in "{arch}.pooling_type".
+POOLING_TYPES: dict[int, str] = {0: "none", 1: "mean", 2: "cls", 3: "last", 4: "rank"}
+
 # Architectures of GGUF files that are not chat models, with what they are instead.
 NOT_A_MODEL_ARCHITECTURES: dict[str, str] = {
     "clip": "a vision projector (mmproj) file, not a chat model; choose the main model file",

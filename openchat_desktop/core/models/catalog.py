@@ -1,7 +1,9 @@
 """The curated model catalog (``resources/catalog.json``) and "will it fit?" hints.
 
 The catalog is a short, hand-picked list of chat models known to work well with llama.cpp,
-each pinned to one GGUF file of a Hugging Face repository. Sizes in it drive the fit hint
+each pinned to one GGUF file of a Hugging Face repository, and a few embedding models
+(``kind: "embedding"``) that local documents use to search by meaning; those are never offered
+as chat models. Sizes in it drive the fit hint
 only; downloads use the Hub's own size and SHA-256. Each entry also says what the model can
 do (think, call tools, how long a context) and the sampling its authors recommend, which
 becomes the model's own default (see ``model_sampling_defaults``).
@@ -27,6 +29,8 @@ Fit = Literal["fits", "tight", "too big"]
 THINKING_KINDS = ("no", "yes", "toggle", "effort")
 THINKING_LABELS = {"yes": "thinks", "toggle": "thinking on/off",
                    "effort": "thinking low/medium/high"}
+# What a model is for: chatting, or turning text into vectors for document search.
+MODEL_KINDS = ("chat", "embedding")
 
 # Fit rule: need = file + KV cache + fixed overhead (compute buffers, runtime, the app).
 OVERHEAD_BYTES = 512 * 1024**2
@@ -64,6 +68,15 @@ class CatalogEntry:
     tools: bool = False
     recommended: tuple[tuple[str, float], ...] = ()  # (sampling field, value)
     recommended_source: str = ""
+    kind: str = "chat"
+    dimensions: int = 0  # embedding models: the length of their vectors
+    query_prefix: str = ""  # embedding models: put before a search question ...
+    document_prefix: str = ""  # ... and before a passage, as the model was trained
+
+    @property
+    def is_embedding(self) -> bool:
+        """An embedding model, for local documents; never a chat model."""
+        return self.kind == "embedding"
 
     @property
     def spec(self) -> str:
@@ -82,7 +95,11 @@ class CatalogEntry:
 
     def capability_labels(self) -> list[str]:
         """Short English marks for lists: thinking, tools and context, e.g. ``["thinks",
-        "tools", "128K context"]``."""
+        "tools", "128K context"]``; an embedding model's are ``["embeddings", "768 dimensions",
+        "2K context"]``."""
+        if self.is_embedding:
+            return ["embeddings", f"{self.dimensions} dimensions",
+                    f"{format_context(self.context_length)} context"]
         labels = [THINKING_LABELS[self.thinking]] if self.thinking in THINKING_LABELS else []
         if self.tools:
             labels.append("tools")
@@ -135,9 +152,26 @@ def _entry(item: dict[str, Any]) -> CatalogEntry:
         starter=bool(item.get("starter", False)), thinking=thinking,
         tools=bool(capabilities.get("tools", False)),
         recommended=_recommended(item.get("recommended_sampling") or {}),
-        recommended_source=str(item.get("recommended_source", "")))
+        recommended_source=str(item.get("recommended_source", "")),
+        **_embedding_fields(item))
     parse_parameters(entry.parameters)  # fail on load, not later in the GUI
     return entry
+
+
+def _embedding_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """``kind`` and, for an embedding model, its ``embedding`` block (dimensions, prefixes)."""
+    kind = str(item.get("kind", "chat"))
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"{item['id']}: kind must be one of {', '.join(MODEL_KINDS)}")
+    if kind == "chat":
+        return {"kind": kind}
+    embedding = item.get("embedding") or {}
+    dimensions = int(embedding.get("dimensions", 0))
+    if dimensions <= 0:
+        raise ValueError(f"{item['id']}: an embedding model needs embedding.dimensions")
+    return {"kind": kind, "dimensions": dimensions,
+            "query_prefix": str(embedding.get("query_prefix", "")),
+            "document_prefix": str(embedding.get("document_prefix", ""))}
 
 
 def _recommended(values: dict[str, Any]) -> tuple[tuple[str, float], ...]:

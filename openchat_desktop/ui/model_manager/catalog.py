@@ -150,7 +150,12 @@ class CatalogTab(QWidget):
 
 
 def capability_text(entry: CatalogEntry, tr: Tr = untranslated) -> str:
-    """What a model can do, e.g. "thinking on/off · tools · 32K context"."""
+    """What a model can do, e.g. "thinking on/off · tools · 32K context", or for an embedding
+    model "embeddings (local documents) · 768 dimensions · 2K context"."""
+    if entry.is_embedding:
+        return " · ".join([tr("embeddings (local documents)"),
+                           tr("{count} dimensions").format(count=entry.dimensions),
+                           tr("{size} context").format(size=format_context(entry.context_length))])
     marks = [tr(THINKING_TEXTS[entry.thinking])] if entry.thinking in THINKING_TEXTS else []
     if entry.tools:
         marks.append(tr("tools"))

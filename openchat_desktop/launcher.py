@@ -1,4 +1,5 @@
-"""The ``openchat`` entry point: ``openchat [gui]``, ``openchat chat``, ``openchat models …``.
+"""The ``openchat`` entry point: ``openchat [gui]``, ``openchat chat``, ``openchat models …``,
+``openchat docs …``.
 
 Only the root parser and the dispatch live here. Each command module adds its own parser
 with ``add_parser(subparsers)`` and sets ``run`` on the parsed arguments; the window is the
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openchat_desktop import __version__
-from openchat_desktop.cli import chat, connections
+from openchat_desktop.cli import chat, connections, docs
 from openchat_desktop.cli.common import EXIT_INTERRUPTED, PROG, fail
 from openchat_desktop.core.errors import OpenChatError
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gui_parser(subparsers)
     chat.add_parser(subparsers)
     connections.add_parser(subparsers)
+    docs.add_parser(subparsers)
     try:
         from openchat_desktop.cli import models
     except ImportError:  # the model manager is optional in a stripped build

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openchat_desktop.cli import common
 from openchat_desktop.core import settings_flags
@@ -15,6 +15,11 @@ from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.remote.model_ref import parse_remote
 from openchat_desktop.core.settings import Settings
 from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
+
+if TYPE_CHECKING:
+    from openchat_desktop.cli.docs_lookup import DocsLookup
+
+DOCS_FLAGS = ("docs.",)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -38,8 +43,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                            "own attention head counts")
     common.add_sampling_flags(chat)
     common.add_load_flags(chat)
+    _add_docs_flags(chat)
     chat.set_defaults(run=run_chat)
     return chat
+
+
+def _add_docs_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("local documents")
+    group.add_argument("--docs", action="append", metavar="NAME", default=[],
+                       help="answer from this document collection (see 'openchat docs'), "
+                            "citing its passages; repeat for several")
+    settings_flags.add_setting_flags(group, DOCS_FLAGS)
 
 
 def chat_settings(args: argparse.Namespace, settings: Settings) -> tuple[SamplingSettings,
@@ -66,10 +80,35 @@ def run_chat(args: argparse.Namespace) -> int:
     sampling, load = chat_settings(args, settings)
     system = settings.get("chat.system_prompt")
     if parse_remote(load.model_path) is not None:  # CONNECTION/MODEL: no llama.cpp here
+        if args.docs:
+            return common.fail("--docs works with local models only: the passages of your "
+                               "documents would be sent to the remote server.")
         from openchat_desktop.cli.remote_chat import run_remote_chat
 
         return run_remote_chat(load, sampling, system, args)
+    docs = _open_docs(args, settings)  # an unknown collection ends here, before the model
+    try:
+        return _chat_locally(args, load, sampling, system, docs)
+    finally:
+        if docs is not None:
+            docs.close()
 
+
+def _open_docs(args: argparse.Namespace, settings: Settings) -> DocsLookup | None:
+    if not args.docs:
+        return None
+    settings_flags.apply_setting_flags(args, settings, DOCS_FLAGS)
+    from openchat_desktop.cli.docs_lookup import DocsLookup
+
+    docs = DocsLookup.open(args.docs, settings)
+    for name in docs.never_indexed():
+        common.warn(f"the collection '{name}' has no passages yet; index it with "
+                    f"`openchat docs reindex {name}`.")
+    return docs
+
+
+def _chat_locally(args: argparse.Namespace, load: LoadSettings, sampling: SamplingSettings,
+                  system: str, docs: DocsLookup | None) -> int:
     from openchat_desktop.cli.terminal import ChatOptions, chat_until_done
     from openchat_desktop.core.llm import llama_runtime
     from openchat_desktop.core.llm.engine import Engine
@@ -85,7 +124,8 @@ def run_chat(args: argparse.Namespace) -> int:
                   f"on {engine.device.describe()}, context {engine.n_ctx}", flush=True)
         if engine.template.warning:
             common.warn(engine.template.warning)
-        options = ChatOptions(sampling, system, not args.no_stats, not args.hide_thinking)
+        options = ChatOptions(sampling, system, not args.no_stats, not args.hide_thinking,
+                              docs)
         return chat_until_done(engine, options, args.prompt)
     finally:
         engine.close()

@@ -6,6 +6,10 @@ the reply and keeps the conversation; Ctrl-D, ``/exit`` or a second Ctrl-C quits
 A thinking model's thinking comes first, after ``thinking: `` (dimmed on a terminal), unless
 ``show_thinking`` is off; the answer follows on a line of its own. A tool call is printed
 as ``[tool call] name {arguments}``.
+
+With documents attached (``ChatOptions.docs``), each question goes out with the passages
+found for it, numbered; the history keeps the plain question, and the numbered sources are
+printed after the reply.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from openchat_desktop.cli.common import EXIT_INTERRUPTED
+from openchat_desktop.core.docs.context import DocsPrompt, source_lines, with_docs
+from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.llm.backend import ChatBackend
 from openchat_desktop.core.llm.reasoning import ReplyPart
 from openchat_desktop.core.llm.reply_parts import TypedReply
@@ -41,6 +47,12 @@ def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+class DocsForQuestion(Protocol):
+    """Finds the passages for one question within a share of a context of ``n_ctx`` tokens."""
+
+    def prompt_for(self, question: str, n_ctx: int) -> DocsPrompt: ...
+
+
 @dataclass
 class ChatOptions:
     """What the terminal chat needs besides the engine."""
@@ -49,6 +61,7 @@ class ChatOptions:
     system_prompt: str = ""
     show_stats: bool = True
     show_thinking: bool = True
+    docs: DocsForQuestion | None = None
 
 
 class TerminalChat:
@@ -88,7 +101,11 @@ class TerminalChat:
     def ask(self, text: str) -> bool:
         """One turn: stream the reply to ``text``. Returns False when the user quit."""
         self.history.append(ChatMessage("user", text))
+        docs = self._docs_prompt(text)
+        # The passages ride on this turn only: the history keeps the plain question.
         messages = self._with_system(self.history)
+        if docs is not None:
+            messages = with_docs(messages, docs)
         reply = TypedReply(self.engine.stream(messages, self.options.sampling, self._stop))
         self._write("bot: ")
         self._section = ""
@@ -112,12 +129,33 @@ class TerminalChat:
         if stats.stop_reason == "error":
             self._write(f"\n[generation failed: {stats.error}]")
         self._write("\n")
+        if docs is not None:
+            self._show_sources(docs)
         if self.options.show_stats:
             prompt_line, generated_line = stats.seed_lines()
             self._write(f"\n{prompt_line}\n{generated_line}\n")
             if stats.thinking_tokens:
                 self._write(_thinking_line(stats))
         return True
+
+    def _docs_prompt(self, question: str) -> DocsPrompt | None:
+        """The passages for ``question``; None without documents attached. A search that
+        fails is said in one line and the question goes out without passages."""
+        if self.options.docs is None:
+            return None
+        try:
+            return self.options.docs.prompt_for(question, self.engine.n_ctx)
+        except OpenChatError as exc:
+            self._write(f"(the documents could not be searched: {strip_control(str(exc))})\n")
+            return None
+
+    def _show_sources(self, docs: DocsPrompt) -> None:
+        dim, undim = (DIM, UNDIM) if self._is_tty() else ("", "")
+        if not docs.sources:
+            self._write(f"{dim}Sources: no passage of the documents matched.{undim}\n")
+            return
+        lines = "\n".join(strip_control(line) for line in source_lines(docs.sources))
+        self._write(f"{dim}Sources:\n{lines}{undim}\n")
 
     def _show(self, part: ReplyPart) -> None:
         if part.kind == "thinking":

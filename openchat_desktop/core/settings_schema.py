@@ -187,6 +187,12 @@ MODEL_SETTINGS: tuple[Setting, ...] = (
        cli=_flag("--reserve-context", dest="grow_context", off_switch=True,
                  help="reserve the whole context cache at load instead of growing it as the "
                       "conversation needs (CPU)")),
+    _s("model.parallel_replies", "API replies at once", int, 4, "How many API requests are "
+       "answered together, decoded in one batch, each with a context cache of its own; more "
+       "wait in line. 1 answers them one at a time and reserves no extra memory.",
+       minimum=1, maximum=8,
+       cli=_flag("--parallel", metavar="N",
+                 help="API requests answered together (default 4; 1: one at a time)")),
 )
 
 # The local OpenAI-compatible API server (openchat_desktop/server). The port collides with
@@ -206,6 +212,23 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     _s("server.cors_origins", "Allowed browser origins", str, "", "Web pages from these "
        "origins may call the server, e.g. http://localhost:5173 (separate several with "
        "spaces); empty blocks every web page."),
+)
+
+# Local documents (core/docs): how much of a collection goes into each question's prompt.
+DOCS_SETTINGS: tuple[Setting, ...] = (
+    _s("docs.top_k", "Passages per question", int, 6, "How many passages of the attached "
+       "documents are looked up for each question.", minimum=1, maximum=20,
+       cli=_flag("--docs-top-k", metavar="N",
+                 help="with --docs: passages looked up per question (default: {default})")),
+    _s("docs.context_share", "Share of the context for documents", float, 0.35, "Largest "
+       "share of the context window the passages may fill, leaving the rest for the "
+       "conversation and the reply.", minimum=0.1, maximum=0.6, step=0.05,
+       cli=_flag("--docs-share", metavar="FRACTION",
+                 help="with --docs: largest share of the context window the passages may "
+                      "fill (default: {default})")),
+    _s("docs.embedding_model", "Embedding model", str, "", "Installed embedding model (GGUF "
+       "file name) used to find passages by meaning as well as by words; empty means "
+       "keyword search only."),
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -243,6 +266,7 @@ SETTINGS: tuple[Setting, ...] = (
     _s("models.extra_dirs", "Extra model folders", list, [],
        "Folders whose GGUF files are listed and used in place."),
     *SERVER_SETTINGS,
+    *DOCS_SETTINGS,
 )
 
 SETTINGS_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTINGS}

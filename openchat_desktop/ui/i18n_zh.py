@@ -7,6 +7,7 @@ string in ``ui/`` or a setting's help text has no entry here.
 from __future__ import annotations
 
 from openchat_desktop.ui.i18n_zh_catalog import CATALOG_ZH
+from openchat_desktop.ui.i18n_zh_docs import DOCS_ZH
 from openchat_desktop.ui.i18n_zh_models import MODELS_ZH
 from openchat_desktop.ui.i18n_zh_remote import REMOTE_ZH
 from openchat_desktop.ui.i18n_zh_server import SERVER_ZH
@@ -172,4 +173,4 @@ _HELP = {
 
 ZH_CN: dict[str, str] = {**_MENUS, **_CHAT, **_SIDEBAR, **_WINDOW, **_SETTINGS, **_HELP,
                         **MODELS_ZH, **SERVER_ZH, **REMOTE_ZH, **THINKING_ZH,
-                        **STATES_ZH, **CATALOG_ZH}
+                        **STATES_ZH, **CATALOG_ZH, **DOCS_ZH}

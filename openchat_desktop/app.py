@@ -15,6 +15,7 @@ from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from openchat_desktop.core.docs.collections import DocsLibrary
 from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.llm.state_cache import StateCache
 from openchat_desktop.core.logs import setup_logging
@@ -24,6 +25,7 @@ from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.server.switch import ApiServerSwitch
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.conversations import ConversationService
+from openchat_desktop.services.docs import DocsService
 from openchat_desktop.services.llm_worker import EngineFactory, LlmWorker, default_engine_factory
 from openchat_desktop.services.notifications import NotificationBus, install_excepthooks
 from openchat_desktop.services.settings_bridge import SettingsBridge
@@ -57,14 +59,31 @@ def build_context(home: str | Path | None = None,
     purge_bin(store)
     worker = LlmWorker(engine_factory or default_engine_factory,
                        state_cache=kept_states(paths.state_cache_dir, settings))
+    docs = DocsService(DocsLibrary(paths.docs_dir), settings,
+                       live_conversations=lambda: live_conversation_ids(store))
     # The session marks replies left "streaming" by a crash as interrupted.
-    session = ChatSession(store, worker, settings, ConversationService(store))
+    session = ChatSession(store, worker, settings, ConversationService(store), docs=docs)
     i18n = Translator(settings.get("ui.language"))
     # The language follows its setting from here, whoever changes it and whatever is open.
     settings.changed.connect(
         lambda key, value: i18n.set_language(str(value)) if key == "ui.language" else None)
-    return AppContext(paths=paths, settings=settings, store=store, worker=worker,
-                      session=session, bus=NotificationBus(), i18n=i18n)
+    ctx = AppContext(paths=paths, settings=settings, store=store, worker=worker,
+                     session=session, bus=NotificationBus(), i18n=i18n, docs=docs)
+    report_docs_problems(ctx)
+    return ctx
+
+
+def live_conversation_ids(store: ConversationStore) -> set[int]:
+    """Conversations that still exist, those in the bin included (they can come back)."""
+    return {summary.id for summary in store.list_conversations(include_deleted=True)}
+
+
+def report_docs_problems(ctx: AppContext) -> None:
+    """Indexing that stops on an error, or runs without its embedding model, is told on the
+    one message path, so the user hears of it with the documents dialog closed."""
+    ctx.docs.notice.connect(ctx.bus.show_warning)
+    ctx.docs.failed.connect(lambda name, message: ctx.bus.show_warning(
+        f"Indexing “{name}” stopped: {message}"))
 
 
 def kept_states(folder: Path, settings: SettingsBridge) -> StateCache:
@@ -158,6 +177,8 @@ def _run_window(app: QApplication, ctx: AppContext, instance: SingleInstance | N
     QTimer.singleShot(0, window.start)
     QTimer.singleShot(0, lambda: report_startup_problems(ctx))
     QTimer.singleShot(STARTUP_CHECKS_MS, lambda: resume_unfinished_downloads(ctx))
+    # Files changed while the app was closed are read again, in the background.
+    QTimer.singleShot(STARTUP_CHECKS_MS, ctx.docs.reindex_changed_on_start)
     api_server = start_api_server(ctx, window)
     code = app.exec()
     api_server.stop()  # before the worker goes: open requests end, waiting ones are refused

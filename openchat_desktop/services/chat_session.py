@@ -8,17 +8,22 @@ the session has moved on from and are dropped, so they can never land in the wro
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from openchat_desktop.core.docs.context import DocsPrompt, with_docs
 from openchat_desktop.core.errors import OpenChatError, StoreError
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
+from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.core.llm.tool_calls import ToolCall
 from openchat_desktop.core.store.conversations import ConversationStore, Message
 from openchat_desktop.core.store.records import DEFAULT_TITLE
 from openchat_desktop.services import conversation_settings as conv_settings
+from openchat_desktop.services.chat_docs import ChatDocs, context_tokens, sources_to_meta
 from openchat_desktop.services.conversation_settings import SYSTEM_PROMPT_KEY
 from openchat_desktop.services.conversation_state import ConversationState
 from openchat_desktop.services.conversations import ConversationService
@@ -26,7 +31,11 @@ from openchat_desktop.services.llm_worker import LlmWorker
 from openchat_desktop.services.reply_recorder import ReplyRecorder, StreamingReply
 from openchat_desktop.services.settings_bridge import SettingsBridge
 
+if TYPE_CHECKING:
+    from openchat_desktop.services.docs import DocsService
+
 LAST_CONVERSATION_KEY = "chat.last_conversation"
+SEARCHING = -1  # the generation id of a reply whose documents are still being searched
 
 
 class ChatSession(QObject):
@@ -41,6 +50,9 @@ class ChatSession(QObject):
         path_changed(): the active path changed; the view reloads ``messages()``.
         conversation_settings_changed(): the current conversation's own settings changed.
         reply_started(int message_id): a reply (already in the path, empty) starts streaming.
+        reply_sources(int message_id, object sources): the numbered ``Source`` list that
+            reply was given from the attached documents (saved in its ``meta["sources"]``);
+            sent before its first token, only when there are sources.
         reply_delta(int message_id, str text): more answer text of that reply.
         reply_thinking(int message_id, str text): more of the reply's thinking (it comes
             before the answer; see ``core/llm/reasoning.py``).
@@ -51,13 +63,15 @@ class ChatSession(QObject):
             ``stop_reason`` "stopped" when the user stopped it).
         reply_failed(int message_id, str message): the reply failed; its text so far is kept.
         busy_changed(bool): a reply started or ended.
-        notice(str): a one-line remark for the user (context trimmed, template fallback).
+        notice(str): a one-line remark for the user (context trimmed, template fallback,
+            an attached collection gone).
     """
 
     conversation_opened = Signal(int)
     path_changed = Signal()
     conversation_settings_changed = Signal()
     reply_started = Signal(int)
+    reply_sources = Signal(int, object)
     reply_delta = Signal(int, str)
     reply_thinking = Signal(int, str)
     reply_tool_call = Signal(int, object)
@@ -69,13 +83,15 @@ class ChatSession(QObject):
 
     def __init__(self, store: ConversationStore, worker: LlmWorker, settings: SettingsBridge,
                  conversations: ConversationService | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, docs: DocsService | None = None) -> None:
         super().__init__(parent)
         self._store, self._worker, self._settings = store, worker, settings
         self.conversations = conversations or ConversationService(store, parent=self)
         self._state = ConversationState(store, worker, settings, parent=self)
         self._state.notice.connect(self.notice)
         self._state.settings_changed.connect(self.conversation_settings_changed)
+        self._docs = ChatDocs(docs, self._state, parent=self)
+        self._docs.notice.connect(self.notice)
         self.conversations.deleting.connect(self._on_conversations_deleting)
         self._announced: list[Message] | None = None  # the path being announced, just read
         self._recorder = ReplyRecorder(store, parent=self)
@@ -114,6 +130,25 @@ class ChatSession(QObject):
 
     def ensure_model_loaded(self) -> bool:
         return self._state.ensure_model_loaded()
+
+    # -- attached documents: see ChatDocs ---------------------------------------------------
+    def attached_collections(self) -> list[str]:
+        """The collections the open conversation answers from (its own settings)."""
+        return self._docs.attached(self._state.overrides())
+
+    def set_attached_collections(self, names: Sequence[str]) -> None:
+        """Attach the open conversation (a new one when none is open) to ``names``;
+        ``conversation_settings_changed`` follows."""
+        if self._state.current_id is None:
+            self.new_conversation()
+        self._docs.set_attached(names)
+
+    def attach_files(self, paths: Sequence[Path | str]) -> None:
+        """Index dropped files into the open conversation's own collection and attach it.
+        Raises DocsError with one line (a missing file)."""
+        current = self._state.current_id
+        self._docs.attach_files(current if current is not None else self.new_conversation(),
+                                paths)
 
     # -- conversations ---------------------------------------------------------------------
     def open(self, conv_id: int) -> None:
@@ -209,7 +244,12 @@ class ChatSession(QObject):
 
     def stop(self) -> None:
         """Stop the reply; its text so far is saved now as a complete, stopped reply."""
-        if self.is_busy:
+        reply = self._recorder.reply
+        if reply is not None and reply.gen_id == SEARCHING:  # nothing generates yet
+            self._recorder.finish("complete", {"stop_reason": "stopped"})
+            self.reply_finished.emit(reply.message_id, GenerationStats(stop_reason="stopped"))
+            self.busy_changed.emit(False)
+        elif reply is not None:
             self._worker.stop()
             self._recorder.mark_stopping()
 
@@ -273,20 +313,41 @@ class ChatSession(QObject):
         self.conversations.notify_changed()
         values = self._state.values(conv_id)
         try:
-            self._state.request_model(conv_settings.load_settings_from(values))
+            load = conv_settings.load_settings_from(values)
+            self._state.request_model(load)
         except OpenChatError as exc:
             self._fail_at_once(placeholder.id, str(exc))
             return
         prompt = conv_settings.prompt_messages([m for m in path if m.id != placeholder.id],
                                                values[SYSTEM_PROMPT_KEY])
-        version = len(self._store.siblings(placeholder.id))
-        thinking = str(values.get(conv_settings.THINKING_KEY) or "auto")
-        gen_id = self._worker.generate(prompt, conv_settings.sampling_from(values, version),
-                                       "" if thinking == "auto" else thinking, conv_id)
-        self._recorder.start(StreamingReply(gen_id, placeholder.id, conv_id,
-                                            self._state.model_name()))
+        reply = StreamingReply(SEARCHING, placeholder.id, conv_id, self._state.model_name())
+        question = prompt[-1].content if prompt and prompt[-1].role == "user" else ""
+        # With documents attached the reply shows as streaming while they are searched.
+        if not (question and self._docs.retrieve(
+                question, values, context_tokens(self._worker.status, load),
+                lambda docs: self._on_docs_ready(reply, prompt, values, docs))):
+            reply.gen_id = self._generate(prompt, values, reply)
+        self._recorder.start(reply)
         self.reply_started.emit(placeholder.id)
         self.busy_changed.emit(True)
+
+    def _generate(self, prompt: list[ChatMessage], values: dict[str, Any],
+                  reply: StreamingReply) -> int:
+        version = len(self._store.siblings(reply.message_id))
+        thinking = str(values.get(conv_settings.THINKING_KEY) or "auto")
+        return self._worker.generate(prompt, conv_settings.sampling_from(values, version),
+                                     "" if thinking == "auto" else thinking,
+                                     reply.conversation_id)
+
+    def _on_docs_ready(self, reply: StreamingReply, prompt: list[ChatMessage],
+                       values: dict[str, Any], docs: DocsPrompt) -> None:
+        if self._recorder.reply is not reply:
+            return  # stopped or replaced while the documents were searched
+        if docs.sources:
+            reply.sources = sources_to_meta(docs.sources)
+            prompt = with_docs(prompt, docs)  # the stored question stays as it was typed
+            self.reply_sources.emit(reply.message_id, list(docs.sources))
+        reply.gen_id = self._generate(prompt, values, reply)
 
     def _abandon_reply(self) -> None:
         """Stop the reply and save it as stopped without waiting for the worker; its late

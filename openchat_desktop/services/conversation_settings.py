@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 MODEL_PATH_KEY = "model.path"
 SYSTEM_PROMPT_KEY = "chat.system_prompt"
 THINKING_KEY = "chat.thinking"
+# The names of the document collections a conversation is attached to (services/chat_docs.py).
+DOCS_COLLECTIONS_KEY = "docs.collections"
+MAX_ATTACHED = 32
 OVERRIDABLE_PREFIXES = ("sampling.", "model.")
 # Where a conversation's value comes from (see ``layered``).
 SOURCE_APP, SOURCE_MODEL, SOURCE_CONVERSATION = "app", "model", "conversation"
@@ -37,6 +40,8 @@ def validate_override(key: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise SettingsError(f"{key} must be text")
         return value
+    if key == DOCS_COLLECTIONS_KEY:
+        return _collection_names(value)
     setting = SETTINGS_BY_KEY.get(key)
     if setting is None or not (key in (SYSTEM_PROMPT_KEY, THINKING_KEY)
                                or key.startswith(OVERRIDABLE_PREFIXES)):
@@ -45,6 +50,14 @@ def validate_override(key: str, value: Any) -> Any:
         return setting.validate(value)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def _collection_names(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise SettingsError(f"{DOCS_COLLECTIONS_KEY} must be a list of collection names")
+    if len(value) > MAX_ATTACHED:
+        raise SettingsError(f"A conversation can use at most {MAX_ATTACHED} collections")
+    return list(dict.fromkeys(name.strip() for name in value if name.strip()))
 
 
 def merged(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

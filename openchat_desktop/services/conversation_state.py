@@ -84,8 +84,13 @@ class ConversationState(QObject):
         self._save_overrides(conv_id, overrides, reload=key.startswith("model."))
 
     def reset_overrides(self) -> None:
-        """Drop every override: the conversation follows the app settings again."""
-        self._save_overrides(self.require_current(), {}, reload=True)
+        """Drop every override: the conversation follows the app settings again. Its
+        attached documents are not a setting and stay attached."""
+        conv_id = self.require_current()
+        key = conv_settings.DOCS_COLLECTIONS_KEY
+        attached = self._store.conversation_settings(conv_id).get(key)
+        kept = {key: attached} if attached else {}
+        self._save_overrides(conv_id, kept, reload=True)
 
     def _save_overrides(self, conv_id: int, overrides: dict[str, Any], reload: bool) -> None:
         self._store.set_conversation_settings(conv_id, overrides)

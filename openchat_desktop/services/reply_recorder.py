@@ -33,15 +33,19 @@ class StreamingReply:
     stopping: bool = False
     thinking: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # cited documents
 
     def extra_meta(self) -> dict[str, Any]:
         """What the reply carries besides its answer text, for the message's meta: the
-        thinking (``thinking``) and the tool calls in OpenAI's shape (``tool_calls``)."""
+        thinking (``thinking``), the tool calls in OpenAI's shape (``tool_calls``) and the
+        numbered document passages it was given (``sources``, ``Source.to_dict`` each)."""
         extra: dict[str, Any] = {}
         if self.thinking.strip():
             extra["thinking"] = self.thinking.strip()
         if self.tool_calls:
             extra["tool_calls"] = list(self.tool_calls)
+        if self.sources:
+            extra["sources"] = list(self.sources)
         return extra
 
 

@@ -16,6 +16,7 @@ from openchat_desktop.core.paths import AppPaths
 from openchat_desktop.core.store.conversations import ConversationStore
 from openchat_desktop.services.chat_session import ChatSession
 from openchat_desktop.services.conversations import ConversationService
+from openchat_desktop.services.docs import DocsService
 from openchat_desktop.services.llm_worker import LlmWorker
 from openchat_desktop.services.notifications import NotificationBus
 from openchat_desktop.services.settings_bridge import SettingsBridge
@@ -44,6 +45,7 @@ class AppContext:
 
     Widgets read and change conversations through ``conversations`` (the session's
     ``ConversationService``), never through ``store``, which is here to be closed last.
+    ``docs`` holds the local-document collections, their indexing and searches.
     """
 
     paths: AppPaths
@@ -53,6 +55,7 @@ class AppContext:
     session: ChatSession
     bus: NotificationBus
     i18n: Translator
+    docs: DocsService
     closed: bool = False
     _model_services: ModelServices | None = field(default=None, repr=False)
     _services_watchers: list[Callable[[ModelServices], None]] = field(
@@ -107,6 +110,7 @@ class AppContext:
             log.warning("reply not saved at quit: %s", exc)
         if self._model_services is not None:
             self._model_services.downloads.shutdown()
+        self.docs.shutdown()  # indexing stops between two files; its index stays usable
         self.worker.shutdown()
         self.settings.close()
         self.store.close()

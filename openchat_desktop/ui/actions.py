@@ -36,6 +36,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("regenerate", N_("&Regenerate reply"), "Ctrl+R", "chat"),
     ActionSpec("stop", N_("S&top generating"), "Esc", "chat"),
     ActionSpec("copy_last", N_("&Copy last answer"), "Ctrl+Shift+C", "chat"),
+    ActionSpec("docs", N_("&Documents…"), "Ctrl+Shift+D", "chat"),
     ActionSpec("toggle_sidebar", N_("Show &conversation list"), "Ctrl+B", "view", True),
     ActionSpec("toggle_settings_panel", N_("Show conversation &settings"), "F9", "view", True),
     ActionSpec("model_manager", N_("&Model Manager…"), "Ctrl+Shift+M", "models"),

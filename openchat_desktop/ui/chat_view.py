@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from openchat_desktop.core.docs.types import Source
 from openchat_desktop.core.store.records import Message
 from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.message_actions import MessageActions
@@ -94,6 +95,7 @@ class ChatView(QScrollArea):
         session.conversation_opened.connect(self._on_session_conversation_opened)
         session.path_changed.connect(self._on_session_path_changed)
         session.reply_started.connect(self._on_session_reply_started)
+        session.reply_sources.connect(self._on_session_reply_sources)
         session.reply_delta.connect(self._on_session_reply_delta)
         session.reply_thinking.connect(self._on_session_reply_thinking)
         session.reply_tool_call.connect(self._on_session_reply_tool_call)
@@ -285,6 +287,13 @@ class ChatView(QScrollArea):
         widget = self.widget_for(message_id)
         if widget is not None:
             widget.start_stream()
+
+    @Slot(int, object)
+    def _on_session_reply_sources(self, message_id: int, sources: list[Source]) -> None:
+        # Shown as the reply starts, so the reader sees what it draws on while it streams.
+        widget = self.widget_for(message_id)
+        if widget is not None:
+            widget.sources.set_sources(sources)
 
     @Slot(int, str)
     def _on_session_reply_delta(self, message_id: int, text: str) -> None:

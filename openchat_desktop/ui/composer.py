@@ -30,8 +30,9 @@ class ComposerEdit(QPlainTextEdit):
         self.setTabChangesFocus(True)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        # A model file dropped here is for the window (use this model), not text to paste.
-        if any(url.toLocalFile().lower().endswith(".gguf") for url in event.mimeData().urls()):
+        # A file dropped here is for the window (a model to use, documents to attach), not
+        # its path as text to paste.
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.ignore()
             return
         super().dragEnterEvent(event)

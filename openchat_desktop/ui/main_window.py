@@ -30,6 +30,7 @@ from openchat_desktop.ui.chat_view import ChatView
 from openchat_desktop.ui.composer import Composer
 from openchat_desktop.ui.context import AppContext
 from openchat_desktop.ui.conversation_list import ConversationList
+from openchat_desktop.ui.docs_attach import DocsAttachButton, dropped_documents
 from openchat_desktop.ui.error_dialog import ErrorDialog
 from openchat_desktop.ui.model_picker import dropped_model
 from openchat_desktop.ui.rendering import Renderer
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView(ctx, self.renderer)
         self.composer = Composer(ctx.i18n)
         self.composer.set_send_key(ctx.settings.get("ui.send_key"))
+        self.docs_button = DocsAttachButton(ctx.session, ctx.docs, ctx.i18n, ctx.bus)
         self.settings_panel = SettingsPanel(ctx)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setChildrenCollapsible(False)
@@ -98,7 +100,8 @@ class MainWindow(QMainWindow):
         header.addWidget(self.panel_button)
         bottom = QHBoxLayout()
         bottom.setContentsMargins(16, 4, 16, 12)
-        bottom.addWidget(self.composer)
+        bottom.addWidget(self.docs_button, 0, Qt.AlignmentFlag.AlignBottom)
+        bottom.addWidget(self.composer, 1)
         layout = QVBoxLayout(centre)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self.theme.changed.connect(self.chat_view.set_theme)
         self.composer.send_requested.connect(self.commands.send)
         self.composer.stop_requested.connect(self.commands.stop)
+        self.docs_button.manage_requested.connect(self.commands.docs)
         self.conversations.hit_activated.connect(self.commands.open_hit)
         self.conversations.export_requested.connect(self.commands.export)
         self.panel_button.toggled.connect(self.menu_actions["toggle_settings_panel"].setChecked)
@@ -257,8 +261,8 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         tr = self.ctx.i18n.tr
         self.menu_actions.retranslate()
-        for part in (self.conversations, self.chat_view, self.composer, self.settings_panel,
-                     self.status):
+        for part in (self.conversations, self.chat_view, self.composer, self.docs_button,
+                     self.settings_panel, self.status):
             part.retranslate()
         self.panel_button.setText(tr("Conversation settings"))
         self.panel_button.setAccessibleName(tr("Show or hide conversation settings (F9)"))
@@ -269,11 +273,18 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop ----------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_model(event.mimeData()) is not None:
+        data = event.mimeData()
+        if dropped_model(data) is not None or dropped_documents(data):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_model(event.mimeData())
+        """A model file is used for this chat; documents are attached to it."""
+        data = event.mimeData()
+        path = dropped_model(data)
+        documents = dropped_documents(data)
         if path is not None:
             event.acceptProposedAction()
             self.settings_panel.model_picker.use_file(path)
+        elif documents:
+            event.acceptProposedAction()
+            self.commands.attach_files(documents)

@@ -3,7 +3,8 @@
 Assistant replies are Markdown rendered by ``core.markdown_render`` (imported on first use, so
 pygments stays off the start-up path); the user's own messages are plain text, never HTML.
 A reply's thinking folds above its answer and its tool calls sit below it
-(``reply_sections``); Copy copies the answer alone.
+(``reply_sections``), then the documents it cited (``sources_view``); Copy copies the answer
+alone.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from openchat_desktop.core.paths import app_paths
 from openchat_desktop.core.remote.connections import connection_host
 from openchat_desktop.core.remote.model_ref import split_label
 from openchat_desktop.core.store.records import Message
+from openchat_desktop.services.docs import message_sources
 from openchat_desktop.ui.formatting import reply_stats
 from openchat_desktop.ui.i18n import N_, Translator
 from openchat_desktop.ui.message_editor import MessageEditor
 from openchat_desktop.ui.message_text import MessageText
 from openchat_desktop.ui.rendering import Renderer
 from openchat_desktop.ui.reply_sections import ThinkingSection, ToolCallsView
+from openchat_desktop.ui.sources_view import SourcesView, link_citations
 from openchat_desktop.ui.widgets import named
 
 if TYPE_CHECKING:
@@ -101,10 +104,12 @@ class MessageWidget(QFrame):
         self.thinking.expanded_changed.connect(self.thinking_toggled)
         self.thinking.hide()
         self.tool_calls = ToolCallsView(self._i18n, self)
+        self.sources = SourcesView(self._i18n.tr, self)
         outer.addWidget(self._role)
         outer.addWidget(self.thinking)
         outer.addWidget(self._wrap_body())
         outer.addWidget(self.tool_calls)
+        outer.addWidget(self.sources)
         outer.addWidget(self._notice)
         outer.addLayout(self._build_footer())
 
@@ -186,7 +191,7 @@ class MessageWidget(QFrame):
         self._streamed = []
         if stream is not None and streamed == message.content and message.role == "assistant" \
                 and message.content:
-            html = self._renderer.finished_html(stream, message.content)
+            html = self._cited(self._renderer.finished_html(stream, message.content))
             self.body.finish_stream(html, self._renderer.css())
             self._refresh_extras()
             self._refresh_footer()
@@ -197,7 +202,8 @@ class MessageWidget(QFrame):
         message, tr = self.message, self._i18n.tr
         self._role.setText(tr(ROLE_NAMES.get(message.role, message.role)))
         if message.role == "assistant" and message.content:
-            self.body.show_html(self._renderer.html(message.content), self._renderer.css())
+            self.body.show_html(self._cited(self._renderer.html(message.content)),
+                                self._renderer.css())
         elif message.role == "assistant" and message.status == "streaming":
             self.body.show_plain("…")
         else:
@@ -206,11 +212,16 @@ class MessageWidget(QFrame):
         self._refresh_extras()
         self._refresh_footer()
 
+    def _cited(self, html: str) -> str:
+        """The reply's HTML with its [n] citations made links to its sources."""
+        return link_citations(html, [s.number for s in message_sources(self.message)])
+
     def _refresh_extras(self) -> None:
-        """The thinking and tool calls a reply's meta holds."""
+        """The thinking, tool calls and sources a reply's meta holds."""
         meta = self.message.meta
         if self.message.role != "assistant":
             return
+        self.sources.set_sources(message_sources(self.message))
         thinking = meta.get("thinking")
         seconds = meta.get("thinking_seconds")
         self.thinking.show_finished(thinking if isinstance(thinking, str) else "",
@@ -343,12 +354,14 @@ class MessageWidget(QFrame):
 
     @Slot(QUrl)
     def _on_body_anchor_clicked(self, url: QUrl) -> None:
-        self.link_clicked.emit(url, self.message.id)
+        if not self.sources.open_url(url):  # a [n] citation opens its passage here
+            self.link_clicked.emit(url, self.message.id)
 
     def retranslate(self) -> None:
         self._role.setText(self._i18n.tr(ROLE_NAMES.get(self.message.role, self.message.role)))
         self.thinking.retranslate()
         self.tool_calls.retranslate()
+        self.sources.retranslate()
         self._refresh_footer()
         if self._editor is not None:
             self._editor.retranslate()

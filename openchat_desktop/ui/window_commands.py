@@ -8,6 +8,7 @@ and the two do not import each other.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
@@ -26,8 +27,8 @@ from openchat_desktop.ui.settings_dialog import SettingsDialog
 from openchat_desktop.ui.settings_panel import SettingsPanel
 
 COMMANDS = ("new_chat", "import_json", "export_markdown", "export_json", "settings", "quit",
-            "search", "focus_composer", "regenerate", "stop", "copy_last", "model_manager", "about",
-            "open_logs")
+            "search", "focus_composer", "regenerate", "stop", "copy_last", "docs",
+            "model_manager", "about", "open_logs")
 
 
 class CommandWindow(Protocol):
@@ -177,6 +178,25 @@ class WindowCommands(QObject):
         if self.settings_dialog is not None:
             self.settings_dialog.deleteLater()
             self.settings_dialog = None
+
+    @Slot()
+    def docs(self) -> QDialog:
+        """The documents window (made on first use, then shown again as it was left)."""
+        from openchat_desktop.ui.docs_dialog import open_docs_dialog
+
+        return open_docs_dialog(self._ctx.docs, self._ctx.i18n, self._window.window())
+
+    def attach_files(self, paths: list[Path]) -> None:
+        """Files dropped on the window: the open conversation answers from them too."""
+        tr = self._ctx.i18n.tr
+        try:
+            self._ctx.session.attach_files(paths)
+        except (OpenChatError, OSError) as exc:
+            self._ctx.bus.show_error(tr("The files could not be attached: {reason}").format(
+                reason=exc))
+            return
+        self._ctx.bus.show_info(tr("Reading {count} dropped files for this conversation…")
+                                .format(count=len(paths)))
 
     @Slot()
     def model_manager(self) -> QDialog:

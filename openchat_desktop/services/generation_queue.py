@@ -17,14 +17,14 @@ import logging
 import math
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from openchat_desktop.core.errors import ContextOverflowError, OpenChatError
 from openchat_desktop.core.llm.reasoning import ReplyPart
-from openchat_desktop.core.llm.reply_parts import TypedReply
+from openchat_desktop.core.llm.reply_parts import IDLE, TypedReply
 from openchat_desktop.core.llm.sampling import GenerationOptions, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
@@ -125,6 +125,19 @@ class GenerationQueue:
                 return self._api.popleft()
             return None
 
+    def take_if(self, accept: Callable[[GenerationJob], bool]) -> GenerationJob | None:
+        """The job ``take`` would give, if ``accept`` takes it; else None (it stays first)."""
+        with self._lock:
+            line = self._window if self._window else self._api
+            if line and accept(line[0]):
+                return line.popleft()
+            return None
+
+    def put_back(self, job: GenerationJob) -> None:
+        """Return a job taken too early to the front of its line."""
+        with self._lock:
+            (self._window if job.from_window else self._api).appendleft(job)
+
     def waiting(self) -> int:
         """API jobs waiting (not the running one)."""
         with self._lock:
@@ -151,6 +164,14 @@ class GenerationQueue:
 def execute(engine: Any, job: GenerationJob) -> None:
     """Run ``job`` on ``engine`` (on the model thread) and report to its sink. A failure
     becomes ``sink.failed``; nothing escapes."""
+    for _ in job_steps(engine, job):
+        pass
+
+
+def job_steps(engine: Any, job: GenerationJob, generation: Any = None) -> Iterator[None]:
+    """``execute`` one piece at a time: yields after each piece handed to the sink, and
+    each time a reply driven by a scheduler (``generation.cooperative``) waits for the next
+    decode step. ``generation`` is the job's reply when the scheduler started it already."""
     sink = job.sink
     try:
         if job.stop.is_set():  # the client left, or the window moved on, while it waited
@@ -160,16 +181,19 @@ def execute(engine: Any, job: GenerationJob) -> None:
             sink.started()
             _embed(engine, job)
             return
-        generation = _start(engine, job)
+        if generation is None:
+            generation = start_generation(engine, job)
         # Started only once the request was accepted (it fits, its template renders): a
         # refusal before this point can still be an HTTP error status.
         sink.started()
         on_part = getattr(sink, "part", None)
         if on_part is not None and job.kind == "chat":
-            _stream_parts(generation, job, sink, on_part)
+            yield from _stream_parts(generation, job, sink, on_part)
         else:
             for delta in generation:
-                sink.delta(delta, generation.stats.generated_tokens)
+                if delta:
+                    sink.delta(delta, generation.stats.generated_tokens)
+                yield
         stats: GenerationStats = generation.stats
         if stats.stop_reason == "error":
             sink.failed(f"Generation failed: {stats.error}", "failed")
@@ -182,23 +206,31 @@ def execute(engine: Any, job: GenerationJob) -> None:
     except Exception as exc:
         log.exception("generation failed")
         sink.failed(f"Generation failed: {exc}".splitlines()[0], "failed")
+    finally:
+        end = getattr(generation, "end", None)
+        if end is not None:
+            end()
 
 
 def _stream_parts(generation: Any, job: GenerationJob, sink: JobSink,
-                  on_part: Callable[[ReplyPart, int], None]) -> None:
+                  on_part: Callable[[ReplyPart, int], None]) -> Iterator[None]:
     """A sink that takes ``part(ReplyPart, tokens)`` gets the answer as deltas and thinking
     and tool calls apart (see ``core/llm/reply_parts``); calls are looked for as JSON too
     when the request offered tools."""
     options = job.options
     tools = bool(options is not None and options.template_vars.get("tools"))
-    for part in TypedReply(generation, tools_offered=tools):
-        if part.kind == "answer":
+    for part in TypedReply(generation, tools_offered=tools, pass_idle=True):
+        if part is IDLE:
+            pass
+        elif part.kind == "answer":
             sink.delta(part.text, generation.stats.generated_tokens)
         else:
             on_part(part, generation.stats.generated_tokens)
+        yield
 
 
-def _start(engine: Any, job: GenerationJob) -> Any:
+def start_generation(engine: Any, job: GenerationJob) -> Any:
+    """The job's reply, accepted (it fits, its template renders) but not begun."""
     # max_tokens is capped at the context: more could never be produced anyway, and the
     # history fit would otherwise reserve more room for the reply than there is.
     sampling = job.sampling

@@ -24,6 +24,7 @@ from openchat_desktop.core.llm.state_cache import StateCache
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.core.llm.tool_calls import ToolCall
+from openchat_desktop.services.batch_runner import BatchRunner
 from openchat_desktop.services.delta_batcher import DeltaBatcher
 from openchat_desktop.services.generation_queue import (
     DEFAULT_MAX_WAITING,
@@ -86,7 +87,7 @@ class _EngineHost(QObject):
         self._settings: LoadSettings | None = None
         # Read from other threads (the API server): a reference swap is atomic.
         self.loaded_path: Path | None = None
-        self.running: GenerationJob | None = None
+        self.running: list[GenerationJob] = []  # replaced whole, never changed in place
 
     @Slot(object)
     def load(self, settings: LoadSettings) -> None:
@@ -130,18 +131,38 @@ class _EngineHost(QObject):
         if problem or self._engine is None:
             job.sink.failed(problem or "No model is loaded.", "no_model")
             return
-        if hasattr(self._engine, "set_conversation"):  # whose KV state the reply builds
-            self._engine.set_conversation(job.conversation_id)
-        self.running = job
+        if getattr(self._engine, "batching", False):
+            BatchRunner(self._engine, self._queue, self._fits, self._job_started,
+                        self._job_ended).run(job)
+            return
+        self._job_started(job)
         started = time.perf_counter()
         try:
             execute(self._engine, job)
         finally:
-            self.running = None
+            self._job_ended(job, time.perf_counter() - started)
+
+    def _fits(self, job: GenerationJob) -> bool:
+        """Whether a queued job may run beside the running ones: a reply (not embeddings)
+        for the model that is loaded."""
+        if job.kind == "embedding" or self.loaded_path is None:
+            return False
+        return job.model_path is None or job.model_path.resolve() == self.loaded_path.resolve()
+
+    def _job_started(self, job: GenerationJob) -> None:
+        engine = self._engine
+        if engine is not None and hasattr(engine, "set_conversation"):
+            engine.set_conversation(job.conversation_id)  # whose KV state the reply builds
+        self.running = [*self.running, job]
+
+    def _job_ended(self, job: GenerationJob, seconds: float) -> None:
+        engine = self._engine
+        self.running = [other for other in self.running if other is not job]
         if job.from_window:
-            self.context_used.emit(int(self._engine.cached_tokens), int(self._engine.n_ctx))
+            if engine is not None:
+                self.context_used.emit(int(engine.cached_tokens), int(engine.n_ctx))
         else:
-            self._queue.record_duration(time.perf_counter() - started)
+            self._queue.record_duration(seconds)
 
     def _switch_model(self, job: GenerationJob) -> str:
         """Load the model an API job names, if another is loaded (the window follows through
@@ -278,8 +299,7 @@ class LlmWorker(QObject):
         self.stop()
         for job in self.queue.cancel_api():
             job.sink.failed("The model is shutting down.", "no_model")
-        running = self._host.running
-        if running is not None:
+        for running in self._host.running:
             running.stop.set()
         self._request_close.emit()
         self._thread.quit()

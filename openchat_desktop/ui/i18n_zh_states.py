@@ -4,6 +4,12 @@
 from __future__ import annotations
 
 STATES_ZH: dict[str, str] = {
+    "API replies at once": "同时回答的 API 请求数",
+    "How many API requests are answered together, decoded in one batch, each with a context "
+    "cache of its own; more wait in line. 1 answers them one at a time and reserves no extra "
+    "memory.":
+        "同时回答多少个 API 请求：它们在同一批次中一起解码，各自拥有上下文缓存；更多的请求排队"
+        "等候。设为 1 则逐个回答，不额外占用内存。",
     "Kept conversation states (MB)": "保留的对话状态（MB）",
     "Disk space for the context caches of conversations you leave, so that going back or "
     "restarting the app answers without reading the conversation again; the least recently "

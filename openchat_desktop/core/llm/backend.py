@@ -82,3 +82,8 @@ class ChatBackend(Protocol):
 
 # Builds a backend for the given load settings; raises ``OpenChatError`` with one human line.
 BackendFactory = Callable[[LoadSettings], ChatBackend]
+
+
+class NoRoomNow(Exception):
+    """A reply cannot run beside the others now (no free sequence, no memory for one); it
+    waits until they end."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,10 @@ import llama_cpp
 from openchat_desktop.core.errors import ContextOverflowError, ModelLoadError
 from openchat_desktop.core.gguf.info import GGUFInfo, read_gguf_info
 from openchat_desktop.core.gguf.tables import KV_CACHE_GGML_TYPES, kv_bytes_per_element
-from openchat_desktop.core.llm import kv_cache_growth, kv_states, llama_runtime
+from openchat_desktop.core.llm import kv_cache_growth, kv_states, llama_runtime, parallel
+from openchat_desktop.core.llm.backend import NoRoomNow
+from openchat_desktop.core.llm.batch_decode import MAIN_SEQUENCE, BatchDecoder, Slot
+from openchat_desktop.core.llm.generation import Generation
 from openchat_desktop.core.llm.history_fit import fit_conversation, reply_reserve
 from openchat_desktop.core.llm.reasoning import ReplyFormat, reply_format, thinking_variables
 from openchat_desktop.core.llm.sampling import (
@@ -27,7 +29,6 @@ from openchat_desktop.core.llm.sampling import (
     LoadSettings,
     SamplingSettings,
 )
-from openchat_desktop.core.llm.streaming import GenerationStats, TextStream
 from openchat_desktop.core.llm.templates import ChatMessage, ChatTemplate, build_chat_template
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,11 @@ class Engine:
         self.template: ChatTemplate = build_chat_template(
             self.info.chat_template, self.info.bos_token or "", self.info.eos_token or "")
         self.evaluated_tokens_total = 0
-        self._decode_abort = llama_runtime.DecodeAbort()
+        self.decoder = BatchDecoder(lambda: self._llm.ctx, lambda: self._llm.n_batch, 1,
+                                    mirror=self._llm)
+        self.beside = False  # set by the scheduler: the next reply is an API client's
+        self._side: parallel.SideContext | None = None
+        self._side_refused = False
         self.state_keeper: kv_states.StateKeeper | None = None  # see use_state_cache
 
     @property
@@ -220,6 +225,10 @@ class Engine:
         if self.state_keeper is not None and self._llm is not None \
                 and not kv_cache_growth.lost(self._llm):
             self.state_keeper.park(self._llm)  # an unload or quit leaves the conversation
+        self.decoder.close()
+        if self._side is not None:
+            self._side.close()
+            self._side = None
         llm, self._llm = self._llm, None  # type: ignore[assignment]
         if llm is not None:
             llm.close()
@@ -262,10 +271,16 @@ class Engine:
                options: GenerationOptions | None = None) -> Generation:
         """Start a reply. Raises ``ContextOverflowError``, ``TemplateError`` or (after the
         context was lost for want of memory) ``ModelLoadError`` right away;
-        iterate the result for text deltas, then read ``.stats``."""
+        iterate the result for text deltas, then read ``.stats``. With ``beside`` set (an
+        API client's reply, see ``parallel``), it runs in the API replies' context."""
         if kv_cache_growth.lost(self._llm):
             raise ModelLoadError(kv_cache_growth.LOST_MESSAGE)
         _, tokens, dropped = self.fit(messages, sampling, options)
+        if self._goes_beside():
+            generation = Generation(self, tokens, sampling, stop_event or threading.Event(),
+                                    dropped, options, side=True)
+            generation.reply_format = self.reply_format_for(tokens)
+            return generation
         if not self._ready_for(tokens):
             log.warning("context limited to the %d tokens it has now", self.allocated_ctx)
             self.n_ctx = self.allocated_ctx
@@ -274,6 +289,10 @@ class Engine:
                                 dropped, options)
         generation.reply_format = self.reply_format_for(tokens)
         return generation
+
+    def _goes_beside(self) -> bool:
+        """Whether the next reply runs in the API replies' context."""
+        return self.beside and self._side_context() is not None
 
     def _ready_for(self, tokens: list[int]) -> bool:
         """Before reading a prompt: park or restore kept conversation states, give back room
@@ -304,14 +323,17 @@ class Engine:
             raise ContextOverflowError(
                 f"The prompt has {len(tokens)} tokens; this model's context holds "
                 f"{self.n_ctx}, reply included." if tokens else "The prompt is empty.")
+        raw = GenerationOptions() if options is None else options
+        raw = GenerationOptions(raw.stop, raw.presence_penalty, raw.frequency_penalty,
+                                raw.grammar, raw=True)
+        if self._goes_beside():
+            return Generation(self, tokens, sampling, stop_event or threading.Event(), 0, raw,
+                              side=True)
         if not self._ready_for(tokens):
             raise ContextOverflowError(
                 f"The prompt has {len(tokens)} tokens but only {self.allocated_ctx} fit "
                 "in the memory there is.")
-        raw = GenerationOptions() if options is None else options
-        return Generation(self, tokens, sampling, stop_event or threading.Event(), 0,
-                          GenerationOptions(raw.stop, raw.presence_penalty,
-                                            raw.frequency_penalty, raw.grammar, raw=True))
+        return Generation(self, tokens, sampling, stop_event or threading.Event(), 0, raw)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One normalized vector per text. Raises ``ModelLoadError`` for a chat model and
@@ -326,30 +348,103 @@ class Engine:
         self._llm.n_tokens = 0  # embedding cleared the KV cache: nothing there to reuse
         return [list(map(float, vector)) for vector in vectors]
 
-    def _prefill(self, tokens: list[int], stop: threading.Event) -> int | None:
-        """Evaluate the part of the prompt the KV cache lacks; None when stopped."""
+    # -- slots: the replies the decoders run ---------------------------------------------
+    def open_slot(self, tokens: list[int], sampling: SamplingSettings,
+                  options: GenerationOptions, stop: threading.Event, side: bool) -> Slot:
+        """A decoder slot for a reply to ``tokens``: the conversation's sequence (reusing
+        the cached prefix or a kept state), or for a ``side`` reply a sequence of the API
+        replies' context. Raises ``NoRoomNow`` when a side reply cannot start now."""
+        if not side:
+            sampler = self._sampler(sampling, options)
+            reuse = self._reusable_prefix(tokens)
+            if self.state_keeper is not None:
+                reuse = self.state_keeper.restore(self, tokens, reuse)
+            return self.decoder.open(MAIN_SEQUENCE, tokens, reuse, sampler, stop)
+        side_context = self._side_context()
+        picked = side_context.pick(tokens) if side_context is not None else None
+        if side_context is None or picked is None or len(tokens) >= side_context.cells_each:
+            raise NoRoomNow("no sequence free for another reply now")
+        seq, reuse = picked
+        return side_context.decoder.open(seq, tokens, reuse, self._sampler(sampling, options),
+                                         stop)
+
+    def close_slot(self, slot: Slot) -> None:
+        if slot in self.decoder.slots:
+            self.decoder.close_slot(slot)
+        elif self._side is not None:
+            self._side.decoder.close_slot(slot)
+            self._side.remember(slot.seq_id, slot.held)
+
+    def step(self) -> bool:
+        """One decode step of every running reply (the conversation's and the API's
+        contexts); False when none had work."""
+        stepped = self.decoder.step()
+        if self._side is not None:
+            stepped = self._side.decoder.step() or stepped
+        return stepped
+
+    def can_start(self, side: bool) -> bool:
+        """Whether a reply (a ``side`` one: for an API client) may start now beside those
+        running."""
+        if not side:
+            return not self.decoder.slots
+        side_context = self._side_context()
+        if side_context is None:
+            return False
+        return len(side_context.decoder.slots) < side_context.decoder.n_seq_max
+
+    @property
+    def batching(self) -> bool:
+        """Whether API replies may run together (not for embedding models)."""
+        return not self.can_embed and self.settings.parallel_replies > 1
+
+    def room_after(self, slot: Slot) -> bool:
+        """Room in ``slot``'s sequence for the token it sampled; grows the cache if it may."""
+        if slot in self.decoder.slots:
+            return self.make_room(slot.n_past + 1)
+        return self._side is not None and slot.n_past + 1 < self._side.cells_each
+
+    def room_for(self, slot: Slot) -> int:
+        """The most tokens ``slot``'s sequence may ever hold."""
+        if slot in self.decoder.slots or self._side is None:
+            return int(self.n_ctx)
+        return self._side.cells_each
+
+    def _side_context(self) -> parallel.SideContext | None:
+        """The API replies' context, made the first time; None when it cannot be."""
+        if self._side is None and self.batching and not self._side_refused:
+            count = min(self.settings.parallel_replies, self._parallel_fits())
+            try:
+                if count < 2:
+                    raise ValueError("not enough memory for several replies at once")
+                self._side = parallel.SideContext(self._llm, count, int(self.n_ctx))
+            except ValueError as exc:
+                log.warning("API replies run one at a time: %s", exc)
+                self._side_refused = True
+        return self._side
+
+    def _parallel_fits(self) -> int:
+        import psutil
+
+        per_element = kv_bytes_per_element(self.settings.kv_cache_type)
+        each = self.info.kv_cache_bytes(int(self.n_ctx), per_element)
+        available = (llama_runtime.gpu_free_memory() if self.device.gpu_layers != 0 else None)
+        if available is None:
+            available = int(psutil.virtual_memory().available)
+        return parallel.parallel_count(each, available)
+
+    def _sampler(self, sampling: SamplingSettings, options: GenerationOptions) -> Any:
+        """The reply's own sampling chain, built as ``Llama.generate`` builds it."""
         llm = self._llm
-        reuse = self._reusable_prefix(tokens)
-        if self.state_keeper is not None:
-            reuse = self.state_keeper.restore(self, tokens, reuse)
-        llm.n_tokens = reuse
-        # One batch per decode (a GPU backend cannot be interrupted mid-decode, but reads a
-        # batch in a fraction of a second); the CPU backend stops inside a decode.
-        with self._decode_abort.armed(llm.ctx, stop):
-            for start in range(reuse, len(tokens), llm.n_batch):
-                if stop.is_set():
-                    return None
-                try:
-                    llm.eval(tokens[start : start + llm.n_batch])
-                except RuntimeError:
-                    if stop.is_set():
-                        return None
-                    raise
-        if stop.is_set():
-            return None
-        evaluated = len(tokens) - reuse
-        self.evaluated_tokens_total += evaluated
-        return evaluated
+        llm.set_seed(sampling.effective_seed())
+        llm.last_n_tokens_size = sampling.repeat_last_n
+        grammar = (llama_cpp.LlamaGrammar.from_string(options.grammar, verbose=False)
+                   if options.grammar else None)
+        return llm._init_sampler(top_k=sampling.top_k, top_p=sampling.top_p,
+                                 min_p=sampling.min_p, temp=sampling.temperature,
+                                 repeat_penalty=sampling.repeat_penalty,
+                                 presence_penalty=options.presence_penalty,
+                                 frequency_penalty=options.frequency_penalty, grammar=grammar)
 
     def _reusable_prefix(self, tokens: list[int]) -> int:
         """How many of ``tokens`` the KV cache already holds, in order. The last prompt
@@ -362,113 +457,11 @@ class Engine:
             reuse += 1
         return min(reuse, len(tokens) - 1)
 
-    def _token_loop(self, tokens: list[int], sampling: SamplingSettings,
-                    options: GenerationOptions) -> Iterator[int]:
-        llm = self._llm
-        llm.set_seed(sampling.effective_seed())
-        llm.last_n_tokens_size = sampling.repeat_last_n
-        grammar = (llama_cpp.LlamaGrammar.from_string(options.grammar, verbose=False)
-                   if options.grammar else None)
-        return llm.generate(tokens, top_k=sampling.top_k, top_p=sampling.top_p,
-                            min_p=sampling.min_p, temp=sampling.temperature,
-                            repeat_penalty=sampling.repeat_penalty, reset=True,
-                            presence_penalty=options.presence_penalty,
-                            frequency_penalty=options.frequency_penalty, grammar=grammar)
-
-    def _is_end_of_generation(self, token: int) -> bool:
+    def is_end_of_generation(self, token: int) -> bool:
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
-    def _piece(self, token: int) -> bytes:
+    def piece(self, token: int) -> bytes:
         return bytes(self._llm.detokenize([token]))
-
-
-class Generation:
-    """One streamed reply: iterate for text deltas (whole UTF-8 characters); afterwards
-    ``stats`` holds the figures and the stop reason (eos, length, stopped, error).
-    ``reply_format`` tells ``core/llm/reply_parts.TypedReply`` how thinking is marked."""
-
-    reply_format: ReplyFormat = "plain"
-
-    def __init__(self, engine: Engine, tokens: list[int], sampling: SamplingSettings,
-                 stop: threading.Event, trimmed: int,
-                 options: GenerationOptions | None = None) -> None:
-        self._engine = engine
-        self._tokens = tokens
-        self._sampling = sampling
-        self._stop = stop
-        self._options = options or GenerationOptions()
-        self.stats = GenerationStats(prompt_tokens=len(tokens), trimmed_messages=trimmed)
-        self._deltas: list[str] = []
-
-    @property
-    def text(self) -> str:
-        """Everything streamed so far."""
-        return "".join(self._deltas)
-
-    def __iter__(self) -> Iterator[str]:
-        try:
-            for delta in self._run():
-                self._deltas.append(delta)
-                yield delta
-        except RuntimeError as exc:
-            # A failed llama_decode (out of memory, a backend error) ends this reply only.
-            log.exception("generation failed")
-            self.stats.stop_reason = "error"
-            self.stats.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-    def _run(self) -> Iterator[str]:
-        started = time.perf_counter()
-        evaluated = self._engine._prefill(self._tokens, self._stop)
-        prompt_done = time.perf_counter()
-        self.stats.prompt_seconds = prompt_done - started
-        if evaluated is None:
-            self.stats.stop_reason = "stopped"
-            return
-        self.stats.prompt_evaluated = evaluated
-        yield from self._sample(started, prompt_done)
-        self.stats.generation_seconds = time.perf_counter() - prompt_done
-
-    def _sample(self, started: float, prompt_done: float) -> Iterator[str]:
-        engine, stats = self._engine, self.stats
-        limit = min(self._sampling.max_tokens, engine.n_ctx - len(self._tokens))
-        stops = engine.template.stop_strings + self._options.stop
-        if self.reply_format == "harmony":
-            # gpt-oss ends its thinking message with <|end|> and goes on with the answer.
-            stops = tuple(stop for stop in stops if stop != "<|end|>")
-        text = TextStream(stops)
-        leading = not self._options.raw
-        tokens = engine._token_loop(self._tokens, self._sampling, self._options)
-        try:
-            for token in tokens:
-                if stats.generated_tokens == 0:
-                    stats.ttft_seconds = time.perf_counter() - started
-                if engine._is_end_of_generation(token):
-                    stats.stop_reason = "eos"
-                    break
-                stats.generated_tokens += 1
-                delta = text.feed(engine._piece(token))
-                if leading and delta:
-                    # Replies start right after the template's "assistant" header; the
-                    # tokenizer's leading space there is not part of the answer.
-                    delta = delta.lstrip()
-                    leading = not delta
-                if delta:
-                    yield delta
-                if text.stopped:
-                    stats.stop_reason = "eos"
-                    break
-                if self._stop.is_set():
-                    stats.stop_reason = "stopped"
-                    break
-                if stats.generated_tokens >= limit or not engine.make_room(
-                        engine.cached_tokens + 1):
-                    stats.stop_reason = "length"
-                    break
-        finally:
-            tokens.close()  # type: ignore[attr-defined]
-        tail = text.flush()
-        if tail and not (leading and not tail.strip()):
-            yield tail.lstrip() if leading else tail
 
 
 def check_free_memory(info: GGUFInfo, n_ctx: int, kv_cache_type: str = "f16") -> None:

@@ -137,7 +137,7 @@ class StateKeeper:
 def take_sequence(llm: llama_cpp.Llama) -> bytearray | None:
     """The KV cells of the cached tokens (llama.cpp's sequence state), or None."""
     ctx = llm._ctx.ctx
-    llm._ctx.kv_cache_seq_rm(-1, int(llm.n_tokens), -1)  # cells past n_tokens are stale
+    llm._ctx.kv_cache_seq_rm(SEQUENCE, int(llm.n_tokens), -1)  # cells past n_tokens: stale
     size = int(llama_cpp.llama_state_seq_get_size(ctx, SEQUENCE))
     if size <= 0:
         return None
@@ -152,7 +152,7 @@ def put_sequence(llm: llama_cpp.Llama, payload: bytes | bytearray,
                  tokens: Sequence[int]) -> bool:
     """Replace the KV cache with a kept state of ``tokens``; False (and an empty cache)
     when llama.cpp refuses it (another layout, no room)."""
-    llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+    llm._ctx.kv_cache_seq_rm(SEQUENCE, 0, -1)
     llm.n_tokens = 0
     size = len(payload)
     buffer = ((ctypes.c_uint8 * size).from_buffer(payload) if isinstance(payload, bytearray)
@@ -160,7 +160,7 @@ def put_sequence(llm: llama_cpp.Llama, payload: bytes | bytearray,
     read = int(llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buffer, size, SEQUENCE))
     del buffer
     if read != size:
-        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        llm._ctx.kv_cache_seq_rm(SEQUENCE, 0, -1)
         return False
     llm.input_ids[: len(tokens)] = tokens
     llm.n_tokens = len(tokens)

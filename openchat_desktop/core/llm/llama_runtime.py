@@ -11,10 +11,10 @@ import ctypes
 import logging
 import re
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Protocol
 
 import llama_cpp
 
@@ -72,6 +72,12 @@ def take_recent_native_errors() -> list[str]:
     return lines
 
 
+class StopFlag(Protocol):
+    """What ``DecodeAbort`` asks: a ``threading.Event``, or anything with ``is_set``."""
+
+    def is_set(self) -> bool: ...
+
+
 class DecodeAbort:
     """Lets a stop request interrupt a ``llama_decode`` that is running.
 
@@ -86,7 +92,7 @@ class DecodeAbort:
     _NONE = llama_cpp.ggml_abort_callback()  # a NULL function pointer: no callback
 
     def __init__(self) -> None:
-        self._event: threading.Event | None = None
+        self._event: StopFlag | None = None
         self._callback = llama_cpp.ggml_abort_callback(self._should_abort)
 
     def _should_abort(self, _data: ctypes.c_void_p) -> bool:
@@ -94,7 +100,7 @@ class DecodeAbort:
         return event is not None and event.is_set()
 
     @contextmanager
-    def armed(self, ctx: llama_cpp.llama_context_p, event: threading.Event) -> Iterator[None]:
+    def armed(self, ctx: llama_cpp.llama_context_p, event: StopFlag) -> Iterator[None]:
         self._event = event
         llama_cpp.llama_set_abort_callback(ctx, self._callback, None)
         try:

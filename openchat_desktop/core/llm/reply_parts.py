@@ -103,9 +103,15 @@ def _partial_trigger(text: str) -> int:
     return longest
 
 
+# Yielded (with ``pass_idle``) each time the stream had nothing new: a scheduler running
+# several replies takes its turn back there. Compare by identity.
+IDLE = ReplyPart("answer", "")
+
+
 class TypedReply:
     """Iterate for ``ReplyPart``s of ``stream``; afterwards ``thinking``, ``answer`` and
     ``tool_calls`` hold the whole reply, and ``stats`` (the stream's) counts thinking apart.
+    With ``pass_idle``, an empty delta of the stream comes out as ``IDLE``.
 
     The format comes from the stream's ``reply_format`` when it has one (the local engine
     knows its template), else "plain" (which still catches a reply opening with ``<think>``).
@@ -114,8 +120,9 @@ class TypedReply:
     """
 
     def __init__(self, stream: ReplyStream, tools_offered: bool = False,
-                 fmt: ReplyFormat | None = None) -> None:
+                 fmt: ReplyFormat | None = None, pass_idle: bool = False) -> None:
         self._stream = stream
+        self._pass_idle = pass_idle
         found: ReplyFormat = fmt or getattr(stream, "reply_format", None) or "plain"
         self._parser = ReplyParser(found, tools_offered)
         self._thinking: list[str] = []
@@ -143,7 +150,9 @@ class TypedReply:
     def __iter__(self) -> Iterator[ReplyPart]:
         for delta in self._stream:
             yield from self._track(self._remote_reasoning(brought_by_answer=bool(delta)))
-            if not delta:  # a remote stream's wake-up: only reasoning came
+            if not delta:  # a remote stream's wake-up, or a batched reply waiting its turn
+                if self._pass_idle:
+                    yield IDLE
                 continue
             was_thinking = self._parser.thinking
             parts = self._parser.feed(delta)

@@ -91,6 +91,7 @@ class LoadSettings:
     n_batch: int = 512
     kv_cache_type: str = _default("model.kv_cache_type")
     grow_context: bool = _default("model.grow_context")
+    parallel_replies: int = _default("model.parallel_replies")
 
     @classmethod
     def from_values(cls, model_path: Path | str, values: Mapping[str, Any]) -> LoadSettings:

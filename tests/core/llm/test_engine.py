@@ -95,8 +95,8 @@ def test_length_stop_reason(engine: Engine) -> None:
 def test_chinese_and_emoji_stream_whole_characters(engine: Engine,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     raw: list[bytes] = []
-    piece = engine._piece
-    monkeypatch.setattr(engine, "_piece", lambda token: raw.append(piece(token)) or raw[-1])
+    piece = engine.piece
+    monkeypatch.setattr(engine, "piece", lambda token: raw.append(piece(token)) or raw[-1])
     prompt = [ChatMessage("user", "请用中文回答：你好吗？🙂 Reply with some emoji too.")]
     generation = engine.stream(prompt, SamplingSettings(seed=5, max_tokens=60))
     deltas = list(generation)

@@ -9,7 +9,8 @@ import pytest
 
 from openchat_desktop.core.errors import ContextOverflowError
 from openchat_desktop.core.llm import kv_cache_growth
-from openchat_desktop.core.llm.engine import Engine, Generation
+from openchat_desktop.core.llm.engine import Engine
+from openchat_desktop.core.llm.generation import Generation
 from openchat_desktop.core.llm.kv_cache_growth import initial_context_size, next_context_size
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.templates import ChatMessage

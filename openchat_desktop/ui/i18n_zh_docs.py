@@ -6,6 +6,7 @@ from __future__ import annotations
 
 DOCS_ZH: dict[str, str] = {
     # The settings (core.settings_schema DOCS_SETTINGS): labels and help texts.
+    "Local documents": "本地文档",
     "Passages per question": "每个问题的段落数",
     "How many passages of the attached documents are looked up for each question.":
         "每个问题从已附加的文档中检索多少个段落。",

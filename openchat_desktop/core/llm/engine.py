@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import llama_cpp
 
 from openchat_desktop.core.errors import ContextOverflowError, ModelLoadError
+from openchat_desktop.core.gguf.embedding import is_embedding_model
 from openchat_desktop.core.gguf.info import GGUFInfo, read_gguf_info
 from openchat_desktop.core.gguf.tables import KV_CACHE_GGML_TYPES, kv_bytes_per_element
 from openchat_desktop.core.llm import kv_cache_growth, kv_states, llama_runtime, parallel
@@ -35,10 +36,6 @@ log = logging.getLogger(__name__)
 # VRAM a GPU load needs beyond weights and KV cache: CUDA context, cuBLAS workspace, compute
 # buffers (about 0.5 GB measured on an H100 for a 135M model at context 8192).
 GPU_HEADROOM_BYTES = 512 << 20
-# Architectures of models that embed text rather than chat (llama.cpp's encoder-only ones):
-# they load with embeddings on, and only they answer embedding requests.
-EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2",
-                                     "jina-bert-v3", "modern-bert", "neo-bert", "t5encoder"})
 
 
 class _UnusedChatFormatter:
@@ -108,8 +105,9 @@ class Engine:
 
     @property
     def can_embed(self) -> bool:
-        """Whether this is an embedding model (see ``EMBEDDING_ARCHITECTURES``)."""
-        return self.info.architecture in EMBEDDING_ARCHITECTURES
+        """Whether this is an embedding model (``core.gguf.embedding``): it loads with
+        embeddings on, and only it answers embedding requests."""
+        return is_embedding_model(self.info)
 
     @property
     def cached_tokens(self) -> int:
@@ -200,7 +198,7 @@ class Engine:
                     str(self.settings.model_path), n_ctx=n_ctx, n_gpu_layers=gpu_layers,
                     n_threads=self.settings.resolved_threads(), n_batch=self.settings.n_batch,
                     flash_attn=flash_attn, verbose=False, type_k=kv_type, **cpu_only,
-                    embedding=self.info.architecture in EMBEDDING_ARCHITECTURES,
+                    embedding=self.can_embed,
                     # llama.cpp quantizes the V cache only with flash attention.
                     type_v=kv_type if flash_attn else KV_CACHE_GGML_TYPES["f16"])
             except (ValueError, RuntimeError, OSError) as exc:

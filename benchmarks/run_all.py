@@ -23,6 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 QUIET_BUSY = 0.3  # of all CPUs
+Results = dict[str, float | str | None]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,13 @@ GOALS = (
          "conversation after another one, over reading it from scratch", "<=", 0.1),
     Goal("resume_ttft_ratio_restart", "same, from the disk cache after the engine closed",
          "<=", 0.1),
+    Goal("docs_recall_at_5", "{docs_recall_questions:.0f} questions over the "
+         "{docs_recall_corpus} ({docs_recall_files:.0f} files), keyword search alone", ">=",
+         0.8),
+    Goal("docs_query_p95_ms", "keyword search, {docs_query_chunks:.0f} chunks, warm", "<", 50,
+         " ms"),
+    Goal("docs_index_peak_rss_mb_above_idle", "indexing a {docs_memory_folder_mb:.0f} MB "
+         "folder of {docs_memory_files:.0f} text files", "<", 300, " MB"),
     # Figures with no goal of their own: they explain the ones above, or measure what those
     # leave out (how fast a long prompt is read).
     Goal("gen_host_gap_gui_ms", "host time per token between decodes: bare loop "
@@ -79,6 +87,11 @@ GOALS = (
     Goal("download_ratio_curl_1gbit", "curl, both with the server capped at 1 Gbit/s", "", 0),
     Goal("prompt_ratio_engine", "one bare eval of the {prompt_tokens:.0f}-token prompt, "
          "{prompt_bare_tokens_per_s:.0f} tok/s", "", 0),
+    Goal("docs_index_mb_per_s", "keyword index of the {docs_recall_corpus}; the "
+         "{docs_memory_folder_mb:.0f} MB folder: {docs_index_mb_per_s_large:.1f} MB/s", "", 0,
+         " MB/s"),
+    Goal("docs_embed_chunks_per_s", "{docs_embed_model}, batches of 32; vector scan of 10,000: "
+         "NumPy {docs_vector_scan_p95_ms:.1f} ms", "", 0),
 )
 
 # name, script, arguments (the JSON path is appended)
@@ -93,6 +106,7 @@ BENCHMARKS: tuple[tuple[str, str, list[str]], ...] = (
     ("api", "bench_api.py", ["--runs", "5"]),
     ("remote", "bench_remote.py", ["--runs", "5"]),
     ("resume", "bench_resume.py", ["--runs", "3"]),
+    ("docs", "bench_docs.py", ["--runs", "3"]),
 )
 
 
@@ -121,7 +135,7 @@ def wait_for_quiet(max_wait_s: float) -> float:
     return busy
 
 
-def run_one(name: str, script: str, args: list[str], max_wait_s: float) -> dict[str, float]:
+def run_one(name: str, script: str, args: list[str], max_wait_s: float) -> Results:
     busy = wait_for_quiet(max_wait_s)
     note = "" if busy < QUIET_BUSY else f" (CPUs {busy:.0%} busy: figures may be low)"
     print(f"-- {name}{note}", flush=True)
@@ -135,7 +149,9 @@ def run_one(name: str, script: str, args: list[str], max_wait_s: float) -> dict[
             raise RuntimeError(f"benchmark {name} failed (exit {proc.returncode})")
         figures = json.loads(out.read_text())
     print(f"   {time.perf_counter() - started:.0f} s", flush=True)
-    return {key: float(value) for key, value in figures.items()}
+    # Figures are numbers; a few benchmarks add a name (which corpus) or null (not measurable).
+    return {key: value if value is None or isinstance(value, str) else float(value)
+            for key, value in figures.items()}
 
 
 def met(goal: Goal, value: float) -> bool:
@@ -147,20 +163,21 @@ def fmt(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.0f}"
 
 
-def table(results: dict[str, float]) -> list[str]:
+def table(results: Results) -> list[str]:
     rows = [("figure", "ours: median (min-max)", "compared with", "goal", "met?")]
     for goal in GOALS:
-        if goal.key not in results:
+        value = results.get(goal.key)
+        if not isinstance(value, float):
             target = f"{goal.op} {goal.value:g}{goal.unit}" if goal.op else "-"
             rows.append((goal.key, "not run", "", target, "-"))
             continue
-        value = results[goal.key]
         spread = ""
-        if f"{goal.key}_min" in results:
-            spread = f" ({fmt(results[goal.key + '_min'])}-{fmt(results[goal.key + '_max'])})"
+        low, high = results.get(f"{goal.key}_min"), results.get(f"{goal.key}_max")
+        if isinstance(low, float) and isinstance(high, float):
+            spread = f" ({fmt(low)}-{fmt(high)})"
         try:
             against = goal.compared_with.format(**results)
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError):  # a figure not run, or a name, or null
             against = goal.compared_with.split("{")[0].strip()
         if not goal.op:
             rows.append((goal.key, f"{fmt(value)}{goal.unit}{spread}", against, "-", "-"))
@@ -194,7 +211,7 @@ def main() -> int:
                         help="seconds to wait for a quiet machine before each benchmark")
     args = parser.parse_args()
     chosen = set(args.only.split(",")) if args.only else None
-    results: dict[str, float] = {}
+    results: Results = {}
     crashed = []
     for name, script, extra in BENCHMARKS:
         if chosen is not None and name not in chosen:

@@ -68,6 +68,11 @@ GOALS = (
          "conversation after another one, over reading it from scratch", "<=", 0.1),
     Goal("resume_ttft_ratio_restart", "same, from the disk cache after the engine closed",
          "<=", 0.1),
+    Goal("concurrent4_throughput_ratio", "one client alone {concurrent1_tokens_per_s:.0f} "
+         "tok/s; bare batched decode of 4 over 1: {concurrent4_bare_batched_ratio:.2f}", ">=",
+         1.3),
+    Goal("concurrent4_of_ceiling", "our ratio over the bare batched decode's", ">=", 0.9),
+    Goal("concurrent4_fairness", "slowest of 4 clients over the fastest", ">=", 0.67),
     Goal("docs_recall_at_5", "{docs_recall_questions:.0f} questions over the "
          "{docs_recall_corpus} ({docs_recall_files:.0f} files), keyword search alone", ">=",
          0.8),
@@ -106,6 +111,7 @@ BENCHMARKS: tuple[tuple[str, str, list[str]], ...] = (
     ("api", "bench_api.py", ["--runs", "5"]),
     ("remote", "bench_remote.py", ["--runs", "5"]),
     ("resume", "bench_resume.py", ["--runs", "3"]),
+    ("concurrent", "bench_concurrent.py", ["--runs", "3"]),
     ("docs", "bench_docs.py", ["--runs", "3"]),
 )
 

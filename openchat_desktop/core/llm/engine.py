@@ -274,7 +274,7 @@ class Engine:
         if kv_cache_growth.lost(self._llm):
             raise ModelLoadError(kv_cache_growth.LOST_MESSAGE)
         _, tokens, dropped = self.fit(messages, sampling, options)
-        if self._goes_beside():
+        if self._goes_beside(tokens, sampling):
             generation = Generation(self, tokens, sampling, stop_event or threading.Event(),
                                     dropped, options, side=True)
             generation.reply_format = self.reply_format_for(tokens)
@@ -288,9 +288,18 @@ class Engine:
         generation.reply_format = self.reply_format_for(tokens)
         return generation
 
-    def _goes_beside(self) -> bool:
-        """Whether the next reply runs in the API replies' context."""
-        return self.beside and self._side_context() is not None
+    def _goes_beside(self, tokens: list[int], sampling: SamplingSettings) -> bool:
+        """Whether the next reply runs in the API replies' context: asked for (``beside``),
+        and its prompt and longest reply fit a sequence there. One that does not runs in the
+        conversation's context when that is free; else ``NoRoomNow``: it waits."""
+        side = self._side_context() if self.beside else None
+        if side is None:
+            return False
+        if len(tokens) + sampling.max_tokens <= side.cells_each:
+            return True
+        if self.decoder.slots:
+            raise NoRoomNow("too long for the API replies' context; waits for the main one")
+        return False
 
     def _ready_for(self, tokens: list[int]) -> bool:
         """Before reading a prompt: park or restore kept conversation states, give back room
@@ -324,7 +333,7 @@ class Engine:
         raw = GenerationOptions() if options is None else options
         raw = GenerationOptions(raw.stop, raw.presence_penalty, raw.frequency_penalty,
                                 raw.grammar, raw=True)
-        if self._goes_beside():
+        if self._goes_beside(tokens, sampling):
             return Generation(self, tokens, sampling, stop_event or threading.Event(), 0, raw,
                               side=True)
         if not self._ready_for(tokens):
@@ -415,7 +424,8 @@ class Engine:
             try:
                 if count < 2:
                     raise ValueError("not enough memory for several replies at once")
-                self._side = parallel.SideContext(self._llm, count, int(self.n_ctx))
+                cells = min(int(self.n_ctx), parallel.MAX_CELLS_EACH)
+                self._side = parallel.SideContext(self._llm, count, cells)
             except ValueError as exc:
                 log.warning("API replies run one at a time: %s", exc)
                 self._side_refused = True
@@ -425,7 +435,8 @@ class Engine:
         import psutil
 
         per_element = kv_bytes_per_element(self.settings.kv_cache_type)
-        each = self.info.kv_cache_bytes(int(self.n_ctx), per_element)
+        each = self.info.kv_cache_bytes(min(int(self.n_ctx), parallel.MAX_CELLS_EACH),
+                                        per_element)
         available = (llama_runtime.gpu_free_memory() if self.device.gpu_layers != 0 else None)
         if available is None:
             available = int(psutil.virtual_memory().available)

@@ -2,9 +2,10 @@
 
 The window's conversation keeps the engine's own context: one sequence, a cache that grows
 with it, kept states. Replies for API clients run in a second context made from the same
-weights, with ``n_seq_max`` separate KV streams (``kv_unified`` off) of ``cells_each`` cells:
-one sequence per reply, all of them decoded in one ``llama_decode`` per step. It is made when
-the first API reply comes and lives as long as the model.
+weights, with ``n_seq_max`` separate KV streams (``kv_unified`` off) of ``cells_each`` cells
+(the context size, at most ``MAX_CELLS_EACH``): one sequence per reply, all of them decoded in
+one ``llama_decode`` per step. It is made when the first API reply comes and lives as long as
+the model.
 
 Separate streams rather than one shared buffer: in a shared buffer each sequence's attention
 runs over the cells of all of them (masked), and the sums, grouped differently, round
@@ -29,6 +30,9 @@ from openchat_desktop.core.llm.batch_decode import BatchDecoder
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL = 4
+# Cells of each API sequence: a prompt and its longest reply that need more run in the
+# conversation's context, one at a time. Four sequences of the starter model take 180 MB.
+MAX_CELLS_EACH = 2048
 
 
 def parallel_count(kv_bytes_per_sequence: int, available: int) -> int:

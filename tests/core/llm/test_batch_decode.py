@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from openchat_desktop.core.llm.backend import NoRoomNow
 from openchat_desktop.core.llm.engine import Engine
 from openchat_desktop.core.llm.generation import Generation
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
@@ -128,3 +129,16 @@ def test_a_reply_that_joins_late_matches_too(engine: Engine) -> None:
     joined = together(engine, [2])
     assert joined[2].side and joined[2].text == expected
     first.end()
+
+
+def test_a_reply_too_long_for_an_api_sequence_runs_in_the_conversations_context(
+        engine: Engine) -> None:
+    long_reply = SamplingSettings(seed=1, max_tokens=2000)  # the prompt + 2,000 > 2,048 cells
+    engine.beside = True
+    generation = engine.stream(ask(QUESTIONS[0]), long_reply)
+    assert not generation.side
+    generation.begin()  # the conversation's context is busy now
+    engine.beside = True
+    with pytest.raises(NoRoomNow):
+        engine.stream(ask(QUESTIONS[1]), long_reply)
+    generation.end()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from openchat_desktop.core import settings_flags
@@ -32,6 +33,27 @@ def fail(message: str) -> int:
     """Print one error line (whitespace folded) and return the error exit code."""
     print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
     return EXIT_ERROR
+
+
+def run_subcommand(args: argparse.Namespace, command: str,
+                   handlers: Mapping[str, Callable[[argparse.Namespace], int]]) -> int:
+    """Run the handler of ``COMMAND ACTION`` (``args.<command>_command``); without an action,
+    the command's help (``args.<command>_parser``) and exit 1. A user's mistake, an interrupt
+    or a file error ends with one line, never a traceback."""
+    action = str(getattr(args, f"{command}_command", None))
+    if action not in handlers:
+        parser = getattr(args, f"{command}_parser", None)
+        if parser is not None:
+            parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return handlers[action](args)
+    except OpenChatError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
 
 def warn(message: str) -> None:

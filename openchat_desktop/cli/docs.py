@@ -17,7 +17,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from openchat_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, fail, load_settings
+from openchat_desktop.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    fail,
+    load_settings,
+    run_subcommand,
+)
 from openchat_desktop.core.docs.collections import DocsLibrary
 from openchat_desktop.core.docs.context import citation_location
 from openchat_desktop.core.docs.types import (
@@ -27,7 +33,6 @@ from openchat_desktop.core.docs.types import (
     SkippedFile,
     TextEmbedder,
 )
-from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.settings_schema import SETTINGS_BY_KEY
 from openchat_desktop.core.sizes import format_duration, format_size, format_speed
 
@@ -66,20 +71,7 @@ def run_docs(args: argparse.Namespace) -> int:
     """Run the parsed ``docs`` command; returns the exit code (never raises)."""
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "add": _add, "list": _list, "rm": _rm, "reindex": _reindex, "search": _search}
-    action = getattr(args, "docs_command", None)
-    if action not in handlers:
-        parser = getattr(args, "docs_parser", None)
-        if parser is not None:
-            parser.print_help(sys.stderr)
-        return EXIT_ERROR
-    try:
-        return handlers[action](args)
-    except OpenChatError as exc:
-        return fail(str(exc))
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except OSError as exc:
-        return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    return run_subcommand(args, "docs", handlers)
 
 
 def docs_library() -> DocsLibrary:

@@ -14,13 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from openchat_desktop.cli.common import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     fail,
+    run_subcommand,
     settings_value,
 )
-from openchat_desktop.core.errors import OpenChatError
 from openchat_desktop.core.gguf.tables import kv_bytes_per_element
 from openchat_desktop.core.sizes import format_size
 
@@ -69,20 +67,7 @@ def run_models(args: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "list": _list, "search": _search, "pull": _pull, "import": _import, "rm": _rm,
         "info": _info, "catalog": _catalog}
-    action = getattr(args, "models_command", None)
-    if action not in handlers:
-        parser = getattr(args, "models_parser", None)
-        if parser is not None:
-            parser.print_help(sys.stderr)
-        return EXIT_ERROR
-    try:
-        return handlers[action](args)
-    except OpenChatError as exc:
-        return fail(str(exc))
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except OSError as exc:
-        return fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    return run_subcommand(args, "models", handlers)
 
 
 def extra_dirs(args: argparse.Namespace) -> list[str]:

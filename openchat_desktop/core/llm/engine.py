@@ -21,7 +21,12 @@ from openchat_desktop.core.gguf.info import GGUFInfo, read_gguf_info
 from openchat_desktop.core.gguf.tables import KV_CACHE_GGML_TYPES, kv_bytes_per_element
 from openchat_desktop.core.llm import kv_cache_growth, kv_states, llama_runtime, parallel
 from openchat_desktop.core.llm.backend import NoRoomNow
-from openchat_desktop.core.llm.batch_decode import MAIN_SEQUENCE, BatchDecoder, Slot
+from openchat_desktop.core.llm.batch_decode import (
+    MAIN_SEQUENCE,
+    SHARED_PROMPT_CHUNK,
+    BatchDecoder,
+    Slot,
+)
 from openchat_desktop.core.llm.generation import Generation
 from openchat_desktop.core.llm.history_fit import fit_conversation, reply_reserve
 from openchat_desktop.core.llm.reasoning import ReplyFormat, reply_format, thinking_variables
@@ -385,9 +390,14 @@ class Engine:
     def step(self) -> bool:
         """One decode step of every running reply (the conversation's and the API's
         contexts); False when none had work."""
-        stepped = self.decoder.step()
-        if self._side is not None:
-            stepped = self._side.decoder.step() or stepped
+        decoders = [self.decoder] if self._side is None else [self.decoder, self._side.decoder]
+        # While any reply streams, a prompt in either context is read in small chunks, so
+        # that the streaming ones never wait for a whole 512-token batch.
+        streaming = any(slot.generating for decoder in decoders for slot in decoder.slots)
+        chunk = SHARED_PROMPT_CHUNK if streaming else None
+        stepped = False
+        for decoder in decoders:
+            stepped = decoder.step(chunk) or stepped
         return stepped
 
     def can_start(self, side: bool) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from openchat_desktop.core.llm.backend import NoRoomNow
+from openchat_desktop.core.llm.batch_decode import SHARED_PROMPT_CHUNK
 from openchat_desktop.core.llm.engine import Engine
 from openchat_desktop.core.llm.generation import Generation
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
@@ -133,7 +134,7 @@ def test_a_reply_that_joins_late_matches_too(engine: Engine) -> None:
 
 def test_a_reply_too_long_for_an_api_sequence_runs_in_the_conversations_context(
         engine: Engine) -> None:
-    long_reply = SamplingSettings(seed=1, max_tokens=2000)  # the prompt + 2,000 > 2,048 cells
+    long_reply = SamplingSettings(seed=1, max_tokens=2040)  # the prompt + 2,040 > 2,048 cells
     engine.beside = True
     generation = engine.stream(ask(QUESTIONS[0]), long_reply)
     assert not generation.side
@@ -142,3 +143,25 @@ def test_a_reply_too_long_for_an_api_sequence_runs_in_the_conversations_context(
     with pytest.raises(NoRoomNow):
         engine.stream(ask(QUESTIONS[1]), long_reply)
     generation.end()
+
+
+def test_a_long_prompt_is_read_in_small_chunks_while_another_reply_streams(
+        engine: Engine) -> None:
+    engine.beside = True
+    api = engine.stream(ask(QUESTIONS[2]), sampling(2, tokens=60))
+    api.cooperative = True
+    api.begin()
+    while api.slot is not None and not api.slot.prompt_read:
+        engine.step()
+    long_question = " ".join(f"Line {n} of a long note about harbours." for n in range(80))
+    engine.beside = False
+    window = engine.stream(ask(long_question), sampling(0))
+    window.begin()
+    assert window.slot is not None and api.slot is not None
+    before = window.slot.n_past
+    api.slot.ready.clear()  # the API reply's reader took its token: it wants the next one
+    engine.step()
+    assert 0 < window.slot.n_past - before <= SHARED_PROMPT_CHUNK
+    assert len(api.slot.ready) == 1  # and the streaming reply got its next token meanwhile
+    window.end()
+    api.end()

@@ -3,7 +3,8 @@
 Users type questions, not FTS syntax: every word becomes a quoted term, so quotes, ``*``,
 ``NEAR(``, ``AND``/``OR``/``NOT`` and punctuation are plain text and never a syntax error.
 Terms are OR-joined and BM25 ranks passages with more (and rarer) terms first; common
-English words are dropped so "what is the ..." does not match every passage.
+English words are dropped so "what is the ..." does not match every passage (on a big index,
+``keyword`` also leaves the collection's own common words out of the first pass).
 
 Chinese and Japanese have no spaces between words, and FTS5's ``unicode61`` tokenizer would
 take a whole sentence as one token. So the index gets a space around each ideograph or kana
@@ -14,6 +15,7 @@ usual bigram matching for these scripts.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 MAX_TERMS = 32
 _CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
@@ -59,7 +61,12 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(content + cjk))[:MAX_TERMS]
 
 
+def any_of(terms: Sequence[str]) -> str:
+    """The FTS5 MATCH expression for chunks holding any of ``terms`` (from ``query_terms``)."""
+    return " OR ".join(_quote(term) for term in terms)
+
+
 def fts_match(text: str) -> str | None:
     """An FTS5 MATCH expression for free text, or None when it has no words at all."""
     terms = query_terms(text)
-    return " OR ".join(_quote(term) for term in terms) if terms else None
+    return any_of(terms) if terms else None

@@ -312,14 +312,34 @@ class DocIndex:
         return [r[0] for r in rows], b"".join(r[1] for r in rows), dimensions
 
     # ---- search and statistics -----------------------------------------------------------
-    def keyword_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """Chunks matching an FTS5 expression, best first, with their BM25 (higher better)."""
+    def keyword_search(self, match: str, limit: int,
+                       among: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Chunks matching an FTS5 expression, best first, with their BM25 (higher better);
+        with ``among``, only those chunks are ranked, with the scores the whole table gives."""
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        # The unary + keeps FTS5 from looking each id up on its own, which would restart
+        # the count of every term's chunks that BM25 needs for each one.
+        only = "" if among is None else f" AND +rowid IN ({', '.join('?' * len(among))})"
         with self._guard():
             rows = self._conn.execute(
                 f"SELECT rowid, bm25(chunks_fts, {weights}) AS s FROM chunks_fts"
-                " WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?", (match, limit)).fetchall()
+                f" WHERE chunks_fts MATCH ?{only} ORDER BY s LIMIT ?",
+                (match, *(among or ()), limit)).fetchall()
         return [(int(chunk_id), -float(score)) for chunk_id, score in rows]
+
+    def match_count(self, match: str) -> int:
+        """How many chunks match an FTS5 expression (reads the term lists, ranks nothing)."""
+        with self._guard():
+            return int(self._conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts"
+                                          " MATCH ?", (match,)).fetchone()[0])
+
+    def search_stamp(self) -> tuple[int, int, float]:
+        """(files, chunks, newest file write): changes whenever the searchable text does."""
+        with self._guard():
+            files, chunks, newest = self._conn.execute(
+                "SELECT count(*), coalesce(sum(chunks), 0), coalesce(max(indexed_at), 0)"
+                " FROM files").fetchone()
+        return int(files), int(chunks), float(newest)
 
     def chunk_rows(self, chunk_ids: Sequence[int]) -> dict[int, ChunkRow]:
         """The chunks ``chunk_ids`` with their files, by id (ids not found are left out)."""

@@ -1,11 +1,11 @@
 """Finding the passages of one or more collections that answer a question.
 
 Keyword search is FTS5 BM25 over each collection's index (free text made safe by
-``fts_query``); results of several collections are merged by score, each collection that
-matches keeping at least its best passage. With an embedder whose vectors the index holds,
-the query is embedded too, the nearest chunks are found by a cosine scan (``vectors``), and
-the two rankings are fused by reciprocal rank fusion, across all collections at once so that
-scores stay comparable.
+``fts_query``; on a big index in two steps, see ``keyword``); results of several collections
+are merged by score, each collection that matches keeping at least its best passage. With an
+embedder whose vectors the index holds, the query is embedded too, the nearest chunks are
+found by a cosine scan (``vectors``), and the two rankings are fused by reciprocal rank
+fusion, across all collections at once so that scores stay comparable.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openchat_desktop.core.docs.collections import DocsLibrary
-from openchat_desktop.core.docs.fts_query import fts_match
+from openchat_desktop.core.docs.fts_query import query_terms
 from openchat_desktop.core.docs.fusion import reciprocal_rank_fusion
 from openchat_desktop.core.docs.index_db import ChunkRow, DocIndex, NotIndexed
+from openchat_desktop.core.docs.keyword import ranked_chunks
 from openchat_desktop.core.docs.types import DocsError, Passage, TextEmbedder
 from openchat_desktop.core.docs.vectors import VectorSet, shared_cache
 
@@ -34,7 +35,7 @@ class _Query:
 
     def __init__(self, text: str, embedder: TextEmbedder | None, depth: int) -> None:
         self.text = text
-        self.match = fts_match(text)
+        self.terms = query_terms(text)
         self.embedder = embedder
         self.depth = depth
         self._vector: list[float] | None = None
@@ -65,8 +66,8 @@ def _search_one(index: DocIndex, position: int, query: _Query,
                 keyword: Ranked, nearest: Ranked) -> dict[Key, ChunkRow]:
     """Add one index's candidates to both rankings; their rows, by key."""
     found: list[int] = []
-    if query.match is not None:
-        for chunk_id, score in index.keyword_search(query.match, query.depth):
+    if query.terms:
+        for chunk_id, score in ranked_chunks(index, query.terms, query.depth):
             keyword.append((score, (position, chunk_id)))
             found.append(chunk_id)
     if query.embedder is not None:
@@ -122,7 +123,7 @@ def search_collections(library: DocsLibrary, names: Sequence[str], query: str, *
     found = [library.get(name) for name in names]
     collections = list({collection.name: collection for collection in found}.values())
     request = _Query(query, embedder, max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES))
-    if request.match is None and embedder is None:
+    if not request.terms and embedder is None:
         return []
     keyword: Ranked = []
     nearest: Ranked = []

@@ -8,11 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openchat_desktop.core.docs.fts_query import fts_match, query_terms, spaced_cjk
+from openchat_desktop.core.docs.fts_query import any_of, fts_match, query_terms, spaced_cjk
 
 
 def test_words_are_quoted_lowercased_and_or_joined() -> None:
     assert fts_match("Parse JSON files") == '"parse" OR "json" OR "files"'
+
+
+def test_any_of_quotes_each_term() -> None:
+    assert any_of(["pump", 'say "hi"']) == '"pump" OR "say ""hi"""'
+    assert any_of(query_terms("Coolant PUMP")) == fts_match("Coolant PUMP")
 
 
 def test_stop_words_are_dropped_unless_nothing_else_is_left() -> None:

@@ -1,19 +1,23 @@
-"""Searching collections: BM25 keyword search, hostile queries, several collections, and
-vector search fused with it by reciprocal rank fusion."""
+"""Searching collections: BM25 keyword search, hostile queries, several collections, vector
+search fused with it by reciprocal rank fusion, and the two-step keyword search of big indexes."""
 
 from __future__ import annotations
 
 import random
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from docs_bow_embedder import BagOfWordsEmbedder
 
-from openchat_desktop.core.docs import index_db
+from openchat_desktop.core.docs import index_db, keyword
 from openchat_desktop.core.docs.collections import DocsLibrary
+from openchat_desktop.core.docs.fts_query import any_of, query_terms
 from openchat_desktop.core.docs.indexer import index_collection
+from openchat_desktop.core.docs.keyword import KeywordPlan, TermCounts, plan, ranked_chunks
 from openchat_desktop.core.docs.search import _best_of_each, search_collections
-from openchat_desktop.core.docs.types import DocsError
+from openchat_desktop.core.docs.types import Chunk, DocsError
 from openchat_desktop.core.llm.embedder import LlamaEmbedder
 
 WORDS = ["river", "mountain", "lantern", "copper", "violet", "harbour", "meadow", "pepper",
@@ -218,3 +222,170 @@ def test_the_real_gguf_embedder_goes_through_indexing_and_search(
     passages = search_collections(cars, ["Garage"], "zebra", k=2,
                                   embedder=tiny_embedder.for_queries())
     assert len(passages) == 2 and all(0 < p.score <= 1 / 61 for p in passages)
+
+
+# ---- big indexes: candidates found by the rare words, ranked by all of them -----------------
+BIG_FILES, CHUNKS_PER_FILE = 110, 500  # 55,000 chunks: over keyword.PRUNE_FROM_CHUNKS
+# Shares of the chunks that hold each word: over half, between a fifth and a half, a few.
+SHARES = {"value": 0.6, "function": 0.3, "pump": 0.01}
+NEEDLE = "The coolant pump must be inspected every 90 days; its value function is logged."
+
+
+def filler_chunk(rng: random.Random) -> str:
+    words = rng.choices(WORDS, k=25) + [f"w{rng.randrange(5000)}" for _ in range(5)]
+    return " ".join(words + [word for word, share in SHARES.items() if rng.random() < share])
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> DocsLibrary:
+    """A collection over the pruning size, written straight into its index (a few seconds)."""
+    root = tmp_path_factory.mktemp("big")
+    folder = root / "files"
+    folder.mkdir()
+    library = DocsLibrary(root / "docs")
+    library.create("Big", [folder])
+    rng = random.Random(11)
+    with index_db.DocIndex.open(library.index_file("Big"), "Big", create=True) as index:
+        for n in range(BIG_FILES):
+            chunks = [Chunk(i, filler_chunk(rng)) for i in range(CHUNKS_PER_FILE)]
+            index.store_file(str(folder / f"part{n:03}.txt"), 1, 1, "", f"Part {n}", chunks)
+        index.store_file(str(folder / "pump.txt"), 1, 1, "", "Pump", [Chunk(0, NEEDLE)])
+        assert index.search_stamp()[1] > keyword.PRUNE_FROM_CHUNKS
+    return library
+
+
+@pytest.fixture
+def big_index(big: DocsLibrary) -> Iterator[index_db.DocIndex]:
+    with index_db.DocIndex.open(big.index_file("Big"), "Big") as index:
+        yield index
+
+
+class Spy:
+    """Records the FTS5 expressions (and ``among`` lists) DocIndex is asked to rank or count."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.searches: list[tuple[str, list[int] | None]] = []
+        self.counts: list[str] = []
+        search, count = index_db.DocIndex.keyword_search, index_db.DocIndex.match_count
+
+        def spied_search(index: index_db.DocIndex, match: str, limit: int,
+                         among: list[int] | None = None) -> list[tuple[int, float]]:
+            self.searches.append((match, among))
+            return search(index, match, limit, among)
+
+        def spied_count(index: index_db.DocIndex, match: str) -> int:
+            self.counts.append(match)
+            return count(index, match)
+
+        monkeypatch.setattr(index_db.DocIndex, "keyword_search", spied_search)
+        monkeypatch.setattr(index_db.DocIndex, "match_count", spied_count)
+
+
+def test_plan_finds_with_rare_words_and_ranks_without_the_commonest() -> None:
+    counts = {"pump": 10, "coolant": 2, "function": 300, "value": 600, "nowhere": 0}
+    terms = list(counts)
+    assert plan(terms, counts, 1000, wanted=5) == KeywordPlan(
+        find=["pump", "coolant"], rank=["pump", "coolant", "function"])
+    # The rare words could not fill the results: common ones join, rarest first.
+    assert plan(terms, counts, 1000, wanted=24) == KeywordPlan(
+        find=["pump", "coolant", "function"], rank=["pump", "coolant", "function"])
+    # Only common words: the rarest finds; with all in half the chunks, all of them rank.
+    assert plan(["value", "function"], counts, 1000, 5) == KeywordPlan(["function"],
+                                                                        ["function"])
+    assert plan(["value"], counts, 1000, 5) == KeywordPlan(["value"], ["value"])
+    # A word in half the chunks that had to find candidates ranks them too.
+    assert plan(["coolant", "value"], counts, 1000, 24) == KeywordPlan(["coolant", "value"],
+                                                                       ["coolant", "value"])
+    assert plan(["nowhere"], counts, 1000, 5) is None
+
+
+def test_the_index_ranks_only_the_chunks_asked_with_whole_table_scores(
+        big_index: index_db.DocIndex) -> None:
+    match = any_of(["pump", "function"])
+    full = big_index.keyword_search(match, 200)
+    among = [chunk_id for chunk_id, _ in full[150:]] + [chunk_id for chunk_id, _ in full[:3]]
+    assert big_index.keyword_search(match, 10, among=among) == full[:3] + full[150:157]
+    assert big_index.keyword_search(match, 10, among=[]) == []
+    assert big_index.match_count(any_of(["pump"])) == pytest.approx(550, rel=0.2)
+
+
+def assert_same_ranking(got: list[tuple[int, float]], expected: list[tuple[int, float]]) -> None:
+    """The same scores in the same order, chunks swapping places only among equal scores: a
+    word in half the chunks or more, which FTS5 weighs 1e-6, is left out of the second step,
+    so only the order of ties can change (and which tie the limit cuts off)."""
+    assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-4)
+
+    def by_score(ranked: list[tuple[int, float]]) -> dict[float, set[int]]:
+        groups: dict[float, set[int]] = {}
+        for chunk_id, score in ranked:
+            groups.setdefault(round(score, 4), set()).add(chunk_id)
+        groups.pop(round(ranked[-1][1], 4), None)
+        return groups
+
+    if expected:
+        assert by_score(got) == by_score(expected)
+
+
+@pytest.mark.parametrize(("query", "first_step"), [
+    ("coolant pump value function", '"coolant" OR "pump"'),
+    ("pump function river", '"pump"'),
+    ("value function lantern copper", None),  # the rarest word is in a fifth: one query
+    ("How often is the pump inspected?", None),  # only "pump" is in the index
+    ("value function", None),
+    ("zzz pump", None),
+    ("coolant river", None),  # "river" (in most chunks) fills the places "coolant" leaves
+])
+def test_two_steps_rank_like_one_query_over_every_word(
+        big_index: index_db.DocIndex, monkeypatch: pytest.MonkeyPatch, query: str,
+        first_step: str | None) -> None:
+    terms = query_terms(query)
+    one_step = big_index.keyword_search(any_of(terms), 24)
+    spy = Spy(monkeypatch)
+    two_steps = ranked_chunks(big_index, terms, 24, TermCounts())
+    assert_same_ranking(two_steps, one_step)
+    if first_step is None:
+        assert len(spy.searches) == 1 and spy.searches[0][1] is None
+        return
+    (first, among_first), (second, among) = spy.searches
+    assert first == first_step and among_first is None
+    assert among is not None and 24 <= len(among) <= keyword.CANDIDATES
+    assert '"value"' not in second and '"function"' in second
+
+
+def test_a_big_collection_still_finds_the_one_passage(big: DocsLibrary,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Spy(monkeypatch)
+    passages = search_collections(big, ["Big"], "What value function is logged for the "
+                                  "coolant pump?", k=6)
+    assert passages[0].path.name == "pump.txt" and passages[0].text == NEEDLE
+    assert len(passages) == 6  # common words fill the places the rare ones leave
+    assert '"value"' not in spy.searches[0][0] and spy.searches[1][1] is not None
+
+
+def test_a_small_index_is_searched_with_every_word_at_once(
+        shared: DocsLibrary, monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Spy(monkeypatch)
+    search_collections(shared, ["Many"], "coolant pump river lantern copper")
+    assert spy.searches == [('"coolant" OR "pump" OR "river" OR "lantern" OR "copper"', None)]
+    assert spy.counts == []
+
+
+def test_word_counts_are_cached_until_the_index_changes(
+        big: DocsLibrary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "copy.sqlite3"
+    shutil.copyfile(big.index_file("Big"), copy)
+    counts = TermCounts()
+    spy = Spy(monkeypatch)
+    with index_db.DocIndex.open(copy, "Copy") as index:
+        for _ in range(3):
+            ranked_chunks(index, ["pump", "function"], 6, counts)
+        assert sorted(spy.counts) == ['"function"', '"pump"']
+        index.store_file("/new/pumps.txt", 1, 1, "", "Pumps", [Chunk(0, "pump pump pump")])
+        found = ranked_chunks(index, ["pump", "function"], 6, counts)
+        assert len(spy.counts) == 4
+        assert index.chunk_rows([found[0][0]])[found[0][0]].path == "/new/pumps.txt"
+
+
+@pytest.mark.parametrize("query", ['"', "NEAR(value function", "value* OR pump", "🙂", "-"])
+def test_hostile_queries_on_a_big_index(big: DocsLibrary, query: str) -> None:
+    assert len(search_collections(big, ["Big"], query, k=5)) <= 5

@@ -10,7 +10,10 @@ streams from it on threads of this one.
   tokens/s alone, timed the same way. Goal ≥ 1.3 on a 2-core CPU.
 - ``concurrent4_bare_batched_ratio``: the ceiling, in the same run: a bare llama-cpp-python
   loop decoding four sequences per ``llama_decode`` ÷ the same loop with one (no server, no
-  sampling beyond greedy). Ours should be ≥ 0.9 of it (``concurrent4_of_ceiling``).
+  sampling beyond greedy), one KV stream per sequence as ours. Ours should be ≥ 0.9 of it
+  (``concurrent4_of_ceiling``). ``concurrent4_bare_unified_ratio``: the same loop with the
+  four sharing one KV buffer, which rounds differently from a sequence alone (see
+  ``core/llm/parallel.py``): what giving each reply its exact text alone costs.
 - ``concurrent4_fairness``: the slowest client's tokens/s ÷ the fastest's. Goal ≥ 0.67.
 """
 
@@ -97,11 +100,12 @@ def throughput(streams: list[Stream]) -> float:
     return sum(s.tokens - 1 for s in streams) / span if span > 0 else 0.0
 
 
-def bare_ratio(model: Path, threads: int, steps: int = 96) -> float:
-    """Tokens/s of a bare loop decoding 4 sequences per step ÷ the same with 1."""
+def bare_ratio(model: Path, threads: int, steps: int = 96, unified: bool = False) -> float:
+    """Tokens/s of a bare loop decoding 4 sequences per step ÷ the same with 1; with
+    ``unified``, the four share one KV buffer (llama.cpp's default) instead of a stream each."""
     llm = llama_cpp.Llama(str(model), n_ctx=CTX, n_threads=threads, verbose=False)
     params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
-    params.n_seq_max, params.kv_unified, params.n_ctx = 4, False, CTX * 4
+    params.n_seq_max, params.kv_unified, params.n_ctx = 4, unified, CTX * 4
     ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
     prompts = [llm.tokenize(p.encode(), add_bos=True) for p in PROMPTS]
     try:
@@ -180,8 +184,10 @@ def main() -> int:
         process.kill()
         process.wait(10)
     bare = [bare_ratio(model, threads) for _ in range(args.runs)]
+    unified = [bare_ratio(model, threads, unified=True) for _ in range(args.runs)]
     figures = {**spread("concurrent4_throughput_ratio", ratios),
                **spread("concurrent4_bare_batched_ratio", bare),
+               **spread("concurrent4_bare_unified_ratio", unified),
                **spread("concurrent4_fairness", fairness),
                **spread("concurrent1_tokens_per_s", singles)}
     figures["concurrent4_of_ceiling"] = (figures["concurrent4_throughput_ratio"]

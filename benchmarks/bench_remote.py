@@ -82,7 +82,7 @@ def openai_run(client: Any, body: dict[str, Any]) -> float:
             last = time.perf_counter()
             first = first or last
             chunks += 1
-    return chunks / (last - first)
+    return chunks / (last - first) if last > first else 0.0  # one chunk: nothing to time
 
 
 def window_run(ctx: Any) -> float:

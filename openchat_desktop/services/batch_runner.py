@@ -90,9 +90,12 @@ class BatchRunner:
         there is no room for it now."""
         generation = None
         if job.kind != "embedding" and not job.stop.is_set():
+            engine = self._engine
+            if hasattr(engine, "set_conversation"):  # before the prompt: whose state it is
+                engine.set_conversation(job.conversation_id)
             try:
-                self._engine.beside = not job.from_window
-                generation = start_generation(self._engine, job)
+                engine.beside = not job.from_window
+                generation = start_generation(engine, job)
                 generation.cooperative = True
                 generation.begin()
             except NoRoomNow:

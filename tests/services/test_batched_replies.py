@@ -8,10 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from openchat_desktop.core.llm.engine import Engine
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
@@ -105,3 +107,39 @@ def test_a_window_reply_runs_beside_api_replies(qtbot: QtBot, worker: LlmWorker)
     assert "".join(window_text)
     wait_all(qtbot, [api_sink])
     assert api_sink.stats is not None and api_sink.stats.generated_tokens > 0
+
+
+class NamingEngine(Engine):
+    """The real engine, noting when it is told a conversation and when a prompt starts."""
+
+    events: list[tuple[str, int | None]]
+
+    def set_conversation(self, conversation_id: int | None) -> None:
+        self.events.append(("conversation", conversation_id))
+        super().set_conversation(conversation_id)
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        self.events.append(("prompt", None))
+        return super().stream(*args, **kwargs)
+
+
+def test_a_window_reply_names_its_conversation_before_its_prompt(
+        qtbot: QtBot, starter_model: Path) -> None:
+    engines: list[NamingEngine] = []
+
+    def make(settings: LoadSettings) -> NamingEngine:
+        NamingEngine.events = []
+        engines.append(NamingEngine(settings))
+        return engines[-1]
+
+    llm = LlmWorker(engine_factory=make)
+    try:
+        with qtbot.waitSignal(llm.loaded, timeout=60_000):
+            llm.load(LoadSettings(starter_model, ctx_size=1024, threads=2))
+        with qtbot.waitSignal(llm.finished, timeout=120_000):
+            llm.generate([ChatMessage("user", "Hi")], SamplingSettings(max_tokens=4),
+                         conversation_id=7)
+        # The kept-state cache decides at the prompt what to park: it must know whose it is.
+        assert engines[0].events[:2] == [("conversation", 7), ("prompt", None)]
+    finally:
+        llm.shutdown()

@@ -15,6 +15,8 @@ streams from it on threads of this one.
   four sharing one KV buffer, which rounds differently from a sequence alone (see
   ``core/llm/parallel.py``): what giving each reply its exact text alone costs.
 - ``concurrent4_fairness``: the slowest client's tokens/s ÷ the fastest's. Goal ≥ 0.67.
+- ``…_shared``: the same with ``openchat serve --parallel-shared`` (one KV buffer for all the
+  replies: faster, not bit-identical), against the unified bare loop.
 """
 
 from __future__ import annotations
@@ -57,11 +59,12 @@ class Stream:
         return (self.tokens - 1) / span if span > 0 and self.tokens > 1 else 0.0
 
 
-def serve(model: Path, threads: int) -> tuple[subprocess.Popen[str], str]:
+def serve(model: Path, threads: int, shared: bool) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "OPENCHAT_HOME": os.environ.get("OPENCHAT_HOME", "")}
     process = subprocess.Popen(
         [sys.executable, "-m", "openchat_desktop", "serve", "--port", "0", "--threads",
-         str(threads), "--ctx-size", str(CTX), "--parallel", "4", "--model", str(model)],
+         str(threads), "--ctx-size", str(CTX), "--parallel", "4", "--model", str(model),
+         *(["--parallel-shared"] if shared else [])],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     assert process.stdout is not None
     match = READY.search(process.stdout.readline())
@@ -156,16 +159,10 @@ def _fill(batch: llama_cpp.llama_batch, entries: list[tuple[int, int, int, bool]
     batch.n_tokens = len(entries)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    model = starter_model_path()
-    if model is None:
-        raise SystemExit("the starter model is not installed")
-    threads = physical_cores()
-    process, url = serve(model, threads)
+def measure(model: Path, threads: int, runs: int, shared: bool) -> dict[str, float]:
+    """Four clients against one, ``runs`` times, with the server's API replies sharing one
+    cache or not."""
+    process, url = serve(model, threads, shared)
     singles: list[float] = []
     ratios: list[float] = []
     fairness: list[float] = []
@@ -173,7 +170,7 @@ def main() -> int:
         client = OpenAI(base_url=url, api_key="none", max_retries=0, timeout=600)
         name = client.models.list().data[0].id
         together(client, name, 1, 1)  # warm up
-        for run in range(args.runs):
+        for run in range(runs):
             single = throughput(together(client, name, 1, 100 + run))
             four = together(client, name, 4, 200 + run)
             singles.append(single)
@@ -183,15 +180,31 @@ def main() -> int:
     finally:
         process.kill()
         process.wait(10)
+    tail = "_shared" if shared else ""
+    return {**spread(f"concurrent4_throughput_ratio{tail}", ratios),
+            **spread(f"concurrent4_fairness{tail}", fairness),
+            **spread(f"concurrent1_tokens_per_s{tail}", singles)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    model = starter_model_path()
+    if model is None:
+        raise SystemExit("the starter model is not installed")
+    threads = physical_cores()
+    figures = {**measure(model, threads, args.runs, shared=False),
+               **measure(model, threads, args.runs, shared=True)}
     bare = [bare_ratio(model, threads) for _ in range(args.runs)]
     unified = [bare_ratio(model, threads, unified=True) for _ in range(args.runs)]
-    figures = {**spread("concurrent4_throughput_ratio", ratios),
-               **spread("concurrent4_bare_batched_ratio", bare),
-               **spread("concurrent4_bare_unified_ratio", unified),
-               **spread("concurrent4_fairness", fairness),
-               **spread("concurrent1_tokens_per_s", singles)}
+    figures.update({**spread("concurrent4_bare_batched_ratio", bare),
+                    **spread("concurrent4_bare_unified_ratio", unified)})
     figures["concurrent4_of_ceiling"] = (figures["concurrent4_throughput_ratio"]
                                          / figures["concurrent4_bare_batched_ratio"])
+    figures["concurrent4_shared_of_ceiling"] = (figures["concurrent4_throughput_ratio_shared"]
+                                                / figures["concurrent4_bare_unified_ratio"])
     report(figures, args.json)
     return 0
 

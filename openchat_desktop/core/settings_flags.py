@@ -52,8 +52,9 @@ def add_setting_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
         flag = setting.cli
         assert flag is not None
         options: dict[str, Any] = {"dest": flag_dest(setting), "help": flag_help(setting)}
-        if flag.off_switch:
-            parser.add_argument(*flag.names, action="store_false", default=None, **options)
+        if flag.off_switch or flag.on_switch:
+            action = "store_false" if flag.off_switch else "store_true"
+            parser.add_argument(*flag.names, action=action, default=None, **options)
             continue
         if setting.kind is bool and flag.parse is None:
             # bool("false") is True: a true/false setting takes an off switch, never a value.

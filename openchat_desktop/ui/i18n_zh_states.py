@@ -4,6 +4,13 @@
 from __future__ import annotations
 
 STATES_ZH: dict[str, str] = {
+    "Faster parallel replies (not bit-identical)": "更快的并行回答（结果不逐位相同）",
+    "Let API replies answered together share one context cache: about a third more tokens per "
+    "second on a CPU, but a seeded reply may then differ from the same request answered alone. "
+    "Off gives each reply a cache of its own and exactly its text alone.":
+        "让同时回答的 API 请求共用一个上下文缓存：在 CPU 上每秒可多生成约三分之一的词元，"
+        "但指定种子的回答可能与单独回答时不同。关闭时每个回答拥有自己的缓存，"
+        "结果与单独回答完全相同。",
     "API replies at once": "同时回答的 API 请求数",
     "How many API requests are answered together, decoded in one batch, each with a context "
     "cache of its own; more wait in line. 1 answers them one at a time and reserves no extra "

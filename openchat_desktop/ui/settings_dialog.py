@@ -38,7 +38,8 @@ TABS: list[tuple[str, list[str]]] = [
                            "model.grow_context", "cache.state_cache_mb"]),
     (N_("Hugging Face"), ["hub.endpoint", "hub.token", "hub.proxy"]),
     (N_("Local server"), ["server.enabled", "server.port", "server.allow_network",
-                          "server.api_key", "server.cors_origins", "model.parallel_replies"]),
+                          "server.api_key", "server.cors_origins", "model.parallel_replies",
+                          "model.parallel_shared_cache"]),
     (N_("Local documents"), ["docs.top_k", "docs.context_share", "docs.embedding_model"]),
 ]
 

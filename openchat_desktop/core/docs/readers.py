@@ -17,7 +17,6 @@ from pathlib import Path
 from openchat_desktop.core.docs.limits import ReadLimits, too_large_reason
 from openchat_desktop.core.docs.read_docx import read_docx_file
 from openchat_desktop.core.docs.read_html import HTML_SUFFIXES, read_html_file
-from openchat_desktop.core.docs.read_pdf import read_pdf_file
 from openchat_desktop.core.docs.read_text import TEXT_NAMES, TEXT_SUFFIXES, read_text_file
 from openchat_desktop.core.docs.types import ReadDocument, UnreadableFile
 
@@ -25,7 +24,14 @@ log = logging.getLogger(__name__)
 
 Reader = Callable[[Path, ReadLimits], ReadDocument]
 
-_PACKED: dict[str, Reader] = {".pdf": read_pdf_file, ".docx": read_docx_file}
+def _read_pdf(path: Path, limits: ReadLimits) -> ReadDocument:
+    # pypdf loads only when a PDF is read: the window and the terminal start without it.
+    from openchat_desktop.core.docs.read_pdf import read_pdf_file
+
+    return read_pdf_file(path, limits)
+
+
+_PACKED: dict[str, Reader] = {".pdf": _read_pdf, ".docx": read_docx_file}
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_PACKED) | HTML_SUFFIXES | TEXT_SUFFIXES
 
 _OS_REASONS = {

@@ -435,7 +435,8 @@ class Engine:
                 if count < 2:
                     raise ValueError("not enough memory for several replies at once")
                 cells = min(int(self.n_ctx), parallel.MAX_CELLS_EACH)
-                self._side = parallel.SideContext(self._llm, count, cells)
+                self._side = parallel.SideContext(self._llm, count, cells,
+                                                  self.settings.parallel_shared_cache)
             except ValueError as exc:
                 log.warning("API replies run one at a time: %s", exc)
                 self._side_refused = True

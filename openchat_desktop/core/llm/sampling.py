@@ -92,6 +92,7 @@ class LoadSettings:
     kv_cache_type: str = _default("model.kv_cache_type")
     grow_context: bool = _default("model.grow_context")
     parallel_replies: int = _default("model.parallel_replies")
+    parallel_shared_cache: bool = _default("model.parallel_shared_cache")
 
     @classmethod
     def from_values(cls, model_path: Path | str, values: Mapping[str, Any]) -> LoadSettings:

@@ -65,6 +65,16 @@ class Slot:
         return not self.prompt_read or not self.ready
 
 
+def common_prefix(held: Sequence[int], tokens: Sequence[int]) -> int:
+    """How many leading tokens ``held`` (a sequence's cells) and ``tokens`` share."""
+    shared = 0
+    for old, new in zip(held, tokens, strict=False):
+        if old != new:
+            break
+        shared += 1
+    return shared
+
+
 class _AnyOfStops:
     """Aborts a running decode only when every reply in it was stopped (an abort drops the
     whole batch, the others' tokens included)."""
@@ -98,11 +108,6 @@ class BatchDecoder:
             self._batch = None
 
     # -- slots -------------------------------------------------------------------------------
-    def free_sequence(self) -> int | None:
-        """A sequence id no open slot uses (the main one first), or None when all are taken."""
-        used = {slot.seq_id for slot in self.slots}
-        return next((seq for seq in range(self.n_seq_max) if seq not in used), None)
-
     def open(self, seq_id: int, tokens: Sequence[int], reuse: int, sampler: Any,
              stop: threading.Event) -> Slot:
         """Start a reply on ``seq_id`` whose cells hold its first ``reuse`` prompt tokens."""

@@ -26,6 +26,7 @@ from openchat_desktop.core.llm.batch_decode import (
     SHARED_PROMPT_CHUNK,
     BatchDecoder,
     Slot,
+    common_prefix,
 )
 from openchat_desktop.core.llm.generation import Generation
 from openchat_desktop.core.llm.history_fit import fit_conversation, reply_reserve
@@ -470,11 +471,7 @@ class Engine:
         """How many of ``tokens`` the KV cache already holds, in order. The last prompt
         token is always evaluated again: sampling needs fresh logits."""
         llm = self._llm
-        reuse = 0
-        for old, new in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
-            if old != new:
-                break
-            reuse += 1
+        reuse = common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
         return min(reuse, len(tokens) - 1)
 
     def is_end_of_generation(self, token: int) -> bool:

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 import llama_cpp
 
 from openchat_desktop.core.llm import llama_runtime
+from openchat_desktop.core.llm.batch_decode import common_prefix
 from openchat_desktop.core.llm.state_cache import StateCache
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class StateKeeper:
         live, upcoming = self.live_conversation, self.next_conversation
         if live is not None and live == upcoming:
             return  # the same conversation, maybe edited: never keep what it no longer has
-        if live is None and upcoming is None and _shared(llm, tokens) * 2 >= cached:
+        if live is None and upcoming is None and _cached_prefix(llm, tokens) * 2 >= cached:
             return
         self.park(llm)
 
@@ -168,10 +169,5 @@ def put_sequence(llm: llama_cpp.Llama, payload: bytes | bytearray,
     return True
 
 
-def _shared(llm: llama_cpp.Llama, tokens: Sequence[int]) -> int:
-    shared = 0
-    for old, new in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
-        if old != new:
-            break
-        shared += 1
-    return shared
+def _cached_prefix(llm: llama_cpp.Llama, tokens: Sequence[int]) -> int:
+    return common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import llama_cpp
 from llama_cpp import _internals
 
-from openchat_desktop.core.llm.batch_decode import BatchDecoder
+from openchat_desktop.core.llm.batch_decode import BatchDecoder, common_prefix
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL = 4
@@ -77,7 +77,7 @@ class SideContext:
         for seq in range(self.decoder.n_seq_max):
             if seq in busy:
                 continue
-            shared = _shared(self._held.get(seq, []), tokens)
+            shared = common_prefix(self._held.get(seq, []), tokens)
             if best is None or shared > best[1]:
                 best = (seq, shared)
         if best is None:
@@ -88,11 +88,3 @@ class SideContext:
         """The tokens ``seq``'s cells hold once its reply ended."""
         self._held[seq] = list(tokens)
 
-
-def _shared(held: Sequence[int], tokens: Sequence[int]) -> int:
-    shared = 0
-    for old, new in zip(held, tokens, strict=False):
-        if old != new:
-            break
-        shared += 1
-    return shared

@@ -91,7 +91,7 @@ def make_splitter(fmt: ReplyFormat) -> Splitter:
     return ThinkTagSplitter(start_inside=fmt == "think-open")
 
 
-def _partial_suffix(text: str, markers: tuple[str, ...]) -> int:
+def partial_suffix(text: str, markers: tuple[str, ...]) -> int:
     """Length of the longest tail of ``text`` that begins one of ``markers``."""
     longest = 0
     for marker in markers:
@@ -156,7 +156,7 @@ class ThinkTagSplitter:
             self._held = self._held[index + len(THINK_CLOSE):]
             self._state, self._lead = "answer", True
             return
-        keep = _partial_suffix(self._held, (THINK_CLOSE,))
+        keep = partial_suffix(self._held, (THINK_CLOSE,))
         body = self._held[: len(self._held) - keep]
         # Trailing whitespace waits: it is dropped if the closing tag follows it.
         shown = body.rstrip()
@@ -224,7 +224,7 @@ class HarmonySplitter:
             self._held = self._held[index + (0 if marker == "<|start|>" else len(marker)):]
             self._in_header = True
             return True
-        keep = _partial_suffix(self._held, HARMONY_MARKERS)
+        keep = partial_suffix(self._held, HARMONY_MARKERS)
         self._body_text(self._held[: len(self._held) - keep], parts)
         self._held = self._held[len(self._held) - keep:]
         return False

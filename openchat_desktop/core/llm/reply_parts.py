@@ -15,7 +15,12 @@ import time
 from collections.abc import Iterator
 
 from openchat_desktop.core.llm.backend import ReplyStream
-from openchat_desktop.core.llm.reasoning import ReplyFormat, ReplyPart, make_splitter
+from openchat_desktop.core.llm.reasoning import (
+    ReplyFormat,
+    ReplyPart,
+    make_splitter,
+    partial_suffix,
+)
 from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.tool_calls import (
     TRIGGERS,
@@ -86,21 +91,12 @@ class ReplyParser:
             if head and any(t.startswith(head) for t in TRIGGERS):
                 return ""  # may still become a trigger
         starts = [i for t in TRIGGERS if (i := self._pending.find(t)) >= 0]
-        cut = min(starts) if starts else len(self._pending) - _partial_trigger(self._pending)
+        held = partial_suffix(self._pending, TRIGGERS)  # may still become a trigger
+        cut = min(starts) if starts else len(self._pending) - held
         self._holding = bool(starts)
         shown, self._pending = self._pending[:cut], self._pending[cut:]
         self._released = self._released or bool(shown.strip())
         return shown
-
-
-def _partial_trigger(text: str) -> int:
-    longest = 0
-    for trigger in TRIGGERS:
-        for size in range(min(len(trigger) - 1, len(text)), longest, -1):
-            if text.endswith(trigger[:size]):
-                longest = size
-                break
-    return longest
 
 
 # Yielded (with ``pass_idle``) each time the stream had nothing new: a scheduler running

@@ -160,3 +160,30 @@ def fake_engine_factory(**options: Any) -> FakeEngineFactory:
 def missing_model_error(path: str = "missing.gguf") -> ModelFileError:
     """The error a real engine raises for a file that is not there."""
     return ModelFileError(f"The model file {path} does not exist.")
+
+
+class RecordingSink:
+    """Collects one queued job's results (called on the model thread)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.stats: GenerationStats | None = None
+        self.error = ""
+        self.done = threading.Event()
+
+    def started(self) -> None:
+        pass
+
+    def delta(self, text: str, tokens: int) -> None:
+        self.text += text
+
+    def finished(self, stats: GenerationStats) -> None:
+        self.stats = stats
+        self.done.set()
+
+    def embedded(self, vectors: list[list[float]], tokens: int) -> None:
+        self.done.set()
+
+    def failed(self, message: str, kind: str) -> None:
+        self.error = message
+        self.done.set()

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_output import one_error_line
 
 from openchat_desktop.cli.docs import ProgressLine
 from openchat_desktop.core.docs.types import IndexProgress
@@ -20,13 +21,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["docs", *argv])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("openchat: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.fixture

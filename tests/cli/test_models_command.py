@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from cli_output import one_error_line
 from fakehub import FILE, GATED, REPO, FakeHub, make_gguf
 
 from openchat_desktop.cli.models import add_parser, run_models
@@ -26,13 +27,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = run_models(parser.parse_args(["models", *argv]))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("openchat: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def test_pull_list_info_rm(fake_hub: FakeHub, capsys: pytest.CaptureFixture[str],

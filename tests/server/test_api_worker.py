@@ -4,48 +4,19 @@ window's signals, a named model is loaded (the window follows), shutdown ends wa
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes import FakeEngineFactory, fake_engine_factory
+from fakes import FakeEngineFactory, RecordingSink, fake_engine_factory
 from pytestqt.qtbot import QtBot
 
 from openchat_desktop.core.llm.sampling import LoadSettings, SamplingSettings
-from openchat_desktop.core.llm.streaming import GenerationStats
 from openchat_desktop.core.llm.templates import ChatMessage
 from openchat_desktop.services.generation_queue import GenerationJob, QueueFullError
 from openchat_desktop.services.llm_worker import LlmWorker
 
 pytestmark = pytest.mark.timeout(60)
-
-
-class RecordingSink:
-    """Collects one API job's results (called on the model thread)."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.stats: GenerationStats | None = None
-        self.error = ""
-        self.done = threading.Event()
-
-    def started(self) -> None:
-        pass
-
-    def delta(self, text: str, tokens: int) -> None:
-        self.text += text
-
-    def finished(self, stats: GenerationStats) -> None:
-        self.stats = stats
-        self.done.set()
-
-    def embedded(self, vectors: list[list[float]], tokens: int) -> None:
-        self.done.set()
-
-    def failed(self, message: str, kind: str) -> None:
-        self.error = message
-        self.done.set()
 
 
 @pytest.fixture

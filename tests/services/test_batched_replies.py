@@ -4,13 +4,13 @@ runs beside them; the number running at once is bounded and the rest wait."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import RecordingSink
 from pytestqt.qtbot import QtBot
 
 from openchat_desktop.core.llm.engine import Engine
@@ -25,34 +25,21 @@ QUESTIONS = ["Tell me about Paris.", "Write a line about cats.", "What is the se
              "Name a programming language.", "Say hello."]
 
 
-class Sink:
-    """One job's text and timing, recorded on the model thread."""
+class Sink(RecordingSink):
+    """One job's results and when its first delta and its end came."""
 
     def __init__(self) -> None:
-        self.text = ""
-        self.error = ""
-        self.stats: GenerationStats | None = None
+        super().__init__()
         self.first_at = 0.0
         self.done_at = 0.0
-        self.done = threading.Event()
-
-    def started(self) -> None:
-        pass
 
     def delta(self, text: str, tokens: int) -> None:
         self.first_at = self.first_at or time.perf_counter()
-        self.text += text
+        super().delta(text, tokens)
 
     def finished(self, stats: GenerationStats) -> None:
-        self.stats, self.done_at = stats, time.perf_counter()
-        self.done.set()
-
-    def embedded(self, vectors: list[list[float]], tokens: int) -> None:
-        self.done.set()
-
-    def failed(self, message: str, kind: str) -> None:
-        self.error = message
-        self.done.set()
+        self.done_at = time.perf_counter()
+        super().finished(stats)
 
 
 @pytest.fixture

@@ -96,6 +96,34 @@ def test_openai_client_stream_with_usage(served: Served) -> None:
     assert isinstance(text, str)
 
 
+def test_concurrent_openai_streams_each_get_their_text_alone(served: Served) -> None:
+    """Four clients at once are decoded together (``--parallel`` 4 by default); each seeded
+    stream is exactly what the same request gives alone."""
+    client = openai_client(served)
+    questions = ["Tell me about Paris.", "Write a line about cats.", "What is the sea?",
+                 "Name a colour."]
+
+    def ask(index: int) -> str:
+        stream = client.chat.completions.create(
+            model=served.model_id, messages=[{"role": "user", "content": questions[index]}],
+            max_tokens=24, temperature=0.8, seed=40 + index, stream=True)
+        return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    alone = [ask(index) for index in range(4)]
+    together: list[str] = [""] * 4
+
+    def run(index: int) -> None:
+        together[index] = ask(index)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert together == alone
+    assert all(alone)
+
+
 def test_openai_client_raw_completion_and_stop(served: Served) -> None:
     client = openai_client(served)
     reply = client.completions.create(model=served.model_id, prompt="1, 2, 3, 4,",
